@@ -1,0 +1,1 @@
+"""Reading user files and frames into canonical tables."""

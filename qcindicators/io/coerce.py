@@ -1,0 +1,155 @@
+"""Turn a raw frame into a canonical one: names, types, codes. Record what cannot be parsed.
+
+A value that cannot be parsed becomes missing *and* a failure row; nothing
+turns into NA silently. The caller's frame is never modified.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..contract import BOOL_LABELS, ColumnSpec, TABLES
+from ..schemas.failures import concat_failures, make_failures
+from .aliases import header_map
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def canonicalise(raw: pd.DataFrame, table: str, user_aliases=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rename headers to canonical names and coerce each contract column to its type."""
+    spec = TABLES[table]
+    mapping = header_map(table, [str(c) for c in raw.columns], user_aliases)
+    frame = raw.rename(columns={k: v for k, v in mapping.items() if k != v})
+    frame = frame.reset_index(drop=True)
+    failures = []
+    new_cols = {}
+    for name, col in spec.by_name.items():
+        if name not in frame.columns:
+            continue
+        values, bad = coerce_column(frame[name], col)
+        new_cols[name] = values
+        if bad is not None and bad.any():
+            failures.append(make_failures(frame, table, name, np.flatnonzero(bad), f"type:{col.kind}",
+                                          *_type_message(col)))
+    if new_cols:
+        frame = frame.assign(**new_cols)
+    return frame, concat_failures(failures)
+
+
+def _type_message(col: ColumnSpec) -> tuple[str, str]:
+    what = {
+        "date": ("无法解析的日期（支持 YYYY-MM-DD、YYYY/MM/DD、YYYYMMDD）", "unparseable date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
+        "float": ("不是数字", "not a number"),
+        "int": ("不是整数或已知等级", "not an integer or a known label"),
+        "bool": ("不是是/否值（是/否、1/0、Y/N、true/false）", "not a yes/no value (是/否, 1/0, Y/N, true/false)"),
+        "code": ("不在代码表中：" + "、".join(col.codes or {}), "not in the code set: " + ", ".join(col.codes or {})),
+        "period": ("统计期应为 YYYY 或 YYYY-MM", "period must be YYYY or YYYY-MM"),
+    }.get(col.kind, ("无法转换", "cannot be converted"))
+    return f"{col.zh}（{col.name}）{what[0]}", f"{col.name}: {what[1]}"
+
+
+def coerce_column(s: pd.Series, col: ColumnSpec) -> tuple[pd.Series, np.ndarray | None]:
+    """(canonical values, mask of values that were present but could not be parsed)."""
+    fn = {"id": _as_text, "str": _as_text, "code": _as_code, "int": _as_int, "float": _as_float,
+          "date": _as_date, "bool": _as_bool, "period": _as_period}[col.kind]
+    return fn(s, col)
+
+
+def _present(s: pd.Series) -> np.ndarray:
+    present = s.notna().to_numpy(copy=True)
+    if present.any() and (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        present = present & (s.astype("str").str.strip() != "").to_numpy()
+    return present
+
+
+def _as_text(s: pd.Series, col: ColumnSpec):
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("object")
+    if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
+        # an id that arrived as a number (Parquet, Excel): 12.0 -> "12"; leading zeros were lost upstream
+        s = s.astype("Int64")
+    if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        s = s.astype("str").where(s.notna())
+    return s, None
+
+
+def _categorical(s: pd.Series) -> pd.Categorical:
+    return s if isinstance(s.dtype, pd.CategoricalDtype) else pd.Categorical(s)
+
+
+def _as_code(s: pd.Series, col: ColumnSpec):
+    """Map labels to canonical codes on the few distinct values, not on every row."""
+    cat = pd.Series(_categorical(s))
+    labels = col.label_map()
+    cats = [str(c).strip() for c in cat.cat.categories]
+    mapped = [labels.get(c, labels.get(c.lower())) for c in cats]
+    codes = np.asarray(cat.cat.codes)
+    lookup = np.array([list(col.codes).index(m) if m is not None else -2 for m in mapped] + [-1], dtype=np.int64)
+    new_codes = lookup[codes]  # codes == -1 (missing) hits the last slot
+    bad = new_codes == -2
+    new_codes[bad] = -1
+    out = pd.Series(pd.Categorical.from_codes(new_codes, categories=list(col.codes)), index=s.index)
+    return out, bad
+
+
+def _as_int(s: pd.Series, col: ColumnSpec):
+    if col.codes and not pd.api.types.is_numeric_dtype(s.dtype):
+        coded, bad = _as_code(s.astype("str").where(s.notna()).str.strip().str.replace(r"\.0$", "", regex=True), col)
+        num = pd.to_numeric(coded.astype("object"), errors="coerce")
+        return num.astype("Int64"), bad
+    num, bad = _as_float(s, col)
+    frac = num.notna() & (num != np.floor(num.fillna(0)))
+    bad = frac.to_numpy() if bad is None else bad | frac.to_numpy()
+    return num.where(~frac).round().astype("Int64"), bad
+
+
+def _as_float(s: pd.Series, col: ColumnSpec):
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64"), None
+    text = s.astype("str").where(s.notna()).str.strip().str.replace(",", "", regex=False)
+    num = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    return num, _present(s) & num.isna().to_numpy()
+
+
+def _as_date(s: pd.Series, col: ColumnSpec):
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)
+        return s.dt.normalize().astype("datetime64[ns]"), None
+    if s.dtype == object and len(s) and hasattr(s.dropna().iloc[0] if s.notna().any() else None, "year"):
+        parsed = pd.to_datetime(s, errors="coerce")
+        return parsed.dt.normalize().astype("datetime64[ns]"), _present(s) & parsed.isna().to_numpy()
+    text = s.astype("str").where(s.notna()).str.strip()
+    text = text.str.replace(r"\.0$", "", regex=True)  # 20240105.0 from a numeric column
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = text.notna() & (text != "")
+    for fmt in DATE_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
+        todo &= out.isna()
+    return out.dt.normalize(), todo.to_numpy() & _present(s)
+
+
+def _as_bool(s: pd.Series, col: ColumnSpec):
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean"), None
+    cat = pd.Series(_categorical(s.astype("str").where(s.notna())))
+    cats = [str(c).strip().lower() for c in cat.cat.categories]
+    values = [BOOL_LABELS.get(c) for c in cats]
+    codes = np.asarray(cat.cat.codes)
+    # 0 = False, 1 = True, 2 = missing, 3 = unknown label
+    lookup = np.array([(3 if v is None else int(v)) for v in values] + [2], dtype=np.int8)
+    k = lookup[codes]
+    out = pd.array(k == 1, dtype="boolean")
+    out[(k == 2) | (k == 3)] = pd.NA
+    return pd.Series(out, index=s.index), k == 3
+
+
+def _as_period(s: pd.Series, col: ColumnSpec):
+    text = s.astype("str").where(s.notna()).str.strip().str.replace(r"\.0$", "", regex=True)
+    text = text.str.replace("/", "-", regex=False).str.replace(r"^(\d{4})(\d{2})$", r"\1-\2", regex=True)
+    ok = text.str.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?").fillna(False).astype(bool)
+    return text.where(ok), _present(s) & ~ok.to_numpy()

@@ -1,0 +1,138 @@
+"""`Tables`: the set of canonical input tables, loaded lazily and only the columns asked for."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from .contract import TABLES
+from .errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
+from .io.aliases import AliasMap, header_map, load_aliases
+from .io.coerce import canonicalise
+from .io.readers import FileSource, FrameSource, find_table_files, table_name_for
+from .schemas.failures import concat_failures, empty_failures
+
+
+class Tables:
+    """Canonical tables by name. `tables["discharges"]` is a canonical DataFrame.
+
+    Example:
+        >>> import pandas as pd, qcindicators as qci
+        >>> t = qci.read_tables({"facilities": pd.DataFrame({"机构代码": ["001"], "医院级别": ["二级"],
+        ...     "机构类别": ["综合"], "所有制": ["公立"]})})
+        >>> t["facilities"].loc[0, "level"], t["facilities"].loc[0, "facility_id"]
+        (np.int64(2), '001')
+    """
+
+    def __init__(self, sources: Mapping[str, FileSource | FrameSource], aliases: AliasMap | None = None):
+        self._sources = dict(sources)
+        self._aliases = load_aliases(aliases)
+        self._cache: dict[str, tuple[frozenset[str] | None, pd.DataFrame, pd.DataFrame]] = {}
+
+    # -- what is here ---------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [n for n in TABLES if n in self._sources]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sources
+
+    def __repr__(self) -> str:
+        return "Tables(" + ", ".join(self.names) + ")"
+
+    def source_info(self) -> dict[str, dict]:
+        return {n: {"kind": s.kind, "path": str(s.path) if s.path else None, "encoding": s.encoding}
+                for n, s in self._sources.items()}
+
+    def columns(self, name: str) -> list[str]:
+        """Canonical columns available in a table without loading it (unknown headers kept as-is)."""
+        src = self._source(name)
+        headers = src.headers()
+        mapping = header_map(name, headers, self._aliases.get(name))
+        return [mapping.get(h, h) for h in headers]
+
+    # -- loading --------------------------------------------------------------
+    def _source(self, name: str):
+        if name not in TABLES:
+            raise UnknownTableError(f"未知的表名 / unknown table {name!r}." + did_you_mean(name, TABLES))
+        if name not in self._sources:
+            raise MissingTableError(
+                f"缺少输入表 {name}（{TABLES[name].zh}）/ table {name!r} was not supplied; "
+                f"supplied: {', '.join(self.names) or 'none'}")
+        return self._sources[name]
+
+    def load(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """The canonical frame, with at least `columns` (all columns when None)."""
+        return self._load(name, columns)[0]
+
+    def read_failures(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Values that could not be parsed while loading (dates, numbers, codes)."""
+        return self._load(name, columns)[1]
+
+    def _load(self, name: str, columns: Iterable[str] | None):
+        want = None if columns is None else frozenset(columns)
+        cached = self._cache.get(name)
+        if cached is not None and (cached[0] is None or (want is not None and want <= cached[0])):
+            return cached[1], cached[2]
+        src = self._source(name)
+        headers = src.headers()
+        mapping = header_map(name, headers, self._aliases.get(name))
+        if want is None or src.kind != "parquet":
+            raw = src.read()
+            want = None
+        else:
+            back = {v: k for k, v in mapping.items()}
+            need = [back[c] for c in want | set(TABLES[name].key) | {TABLES[name].facility_column or ""} if c in back]
+            raw = src.read(need)
+        if len(raw) == 0 and src.kind != "frame":
+            raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
+        frame, failures = canonicalise(raw, name, self._aliases.get(name))
+        self._cache[name] = (want, frame, failures)
+        return frame, failures
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.load(name)
+
+    def all_read_failures(self) -> pd.DataFrame:
+        return concat_failures([self.read_failures(n) for n in self.names]) if self.names else empty_failures()
+
+    def replace(self, frames: Mapping[str, pd.DataFrame]) -> "Tables":
+        """A new Tables with some tables replaced by (canonical) frames, e.g. after quarantine."""
+        out = Tables({**self._sources, **{n: FrameSource(f) for n, f in frames.items()}}, None)
+        out._aliases = self._aliases
+        for n, f in frames.items():
+            out._cache[n] = (None, f, empty_failures())
+        for n, v in self._cache.items():
+            out._cache.setdefault(n, v)
+        return out
+
+
+def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliases: AliasMap | str | Path | None = None) -> Tables:
+    """Read the input tables from a directory (one file per table) or a dict of DataFrames.
+
+    Files are `NAME.parquet`, `NAME.csv` or `NAME.xlsx`, NAME being the table name
+    (discharges, drug_orders, ...) or its Chinese name (住院病案首页, ...). CSV
+    encodings UTF-8, UTF-8-SIG, GBK and GB18030 are detected. Chinese headers map to
+    canonical columns; `aliases` ({table: {header: column}} or a YAML file) adds more.
+
+    Example:
+        >>> import qcindicators as qci, pandas as pd
+        >>> t = qci.read_tables({"discharges": pd.DataFrame({"住院流水号": ["0012"]})})
+        >>> t["discharges"]["encounter_id"].tolist()
+        ['0012']
+    """
+    if isinstance(source, Tables):
+        return source
+    if isinstance(source, Mapping):
+        sources = {}
+        for key, frame in source.items():
+            name = table_name_for(str(key))
+            if not isinstance(frame, pd.DataFrame):
+                raise InputDataError(f"表 {name} 应为 DataFrame / table {name} must be a pandas DataFrame, got {type(frame).__name__}")
+            sources[name] = FrameSource(frame)
+        return Tables(sources, aliases)
+    path = Path(source)
+    if path.is_file():
+        return Tables({table_name_for(path.stem): FileSource(path)}, aliases)
+    return Tables({n: FileSource(p) for n, p in find_table_files(path).items()}, aliases)
