@@ -1,0 +1,1 @@
+"""Definitions: the model, the expression grammar and the loader. No pandas here."""

@@ -1,0 +1,66 @@
+"""Checks of one definition against the contract; each returns issues instead of raising."""
+from __future__ import annotations
+
+from ..contract import FACILITY_ATTRIBUTES, TABLES, table_columns
+from ..errors import ExpressionError, did_you_mean
+from .expr import columns, parse
+from .model import IndicatorSpec, MeasureSpec
+
+DEFAULT_PERIOD_FROM = {
+    "discharges": "discharge_date", "drug_orders": "order_date", "visits": "visit_date",
+    "procedures": "discharges.discharge_date", "referrals": "referral_date",
+    "satisfaction_surveys": "survey_date", "facility_periods": "period",
+}
+# tables whose rows belong to a stay, so they may take the stay's discharge date as their period
+STAY_CHILDREN = ("drug_orders", "procedures")
+
+Issue = tuple[tuple, str]   # (key path inside the definition, message)
+
+
+def period_column(m: MeasureSpec) -> str:
+    return m.period_from or DEFAULT_PERIOD_FROM.get(m.table, "")
+
+
+def check_expression(text, path: tuple, allowed: set[str], where: str) -> list[Issue]:
+    try:
+        node = parse(text)
+    except ExpressionError as err:
+        return [(path, str(err))]
+    return [(path, f"未知列 / unknown column {c!r} in {where}." + did_you_mean(c, allowed))
+            for c in sorted(columns(node) - allowed)]
+
+
+def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
+    if m.table not in TABLES:
+        return [(path + ("table",), f"未知的表 / unknown table {m.table!r}." + did_you_mean(m.table, TABLES))]
+    allowed = table_columns(m.table) | extra
+    issues: list[Issue] = []
+    if m.where is not None:
+        issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}")
+    if m.value is not None:
+        issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}")
+    basis = period_column(m)
+    dates = {c.name for c in TABLES[m.table].columns if c.kind in ("date", "period")}
+    if basis.startswith("discharges."):
+        if m.table not in STAY_CHILDREN or basis != "discharges.discharge_date":
+            issues.append((path + ("period_from",), "只有 drug_orders/procedures 可用 discharges.discharge_date / "
+                           "only drug_orders and procedures may take discharges.discharge_date"))
+    elif basis not in dates:
+        issues.append((path + ("period_from",), f"period_from 应为该表的日期列 / must be a date column of {m.table}: "
+                       + ", ".join(sorted(dates)) + "." + did_you_mean(basis, dates)))
+    return issues
+
+
+def check_definition(spec: IndicatorSpec, extra_columns: dict[str, list[str]] | None = None) -> list[Issue]:
+    issues: list[Issue] = []
+    for key, m in spec.measures().items():
+        issues += check_measure(m, (key,), set((extra_columns or {}).get(m.table, [])))
+    facility_cols = set(FACILITY_ATTRIBUTES) | {"facility_id"}
+    for i, t in enumerate(spec.targets):
+        if t.when is not None:
+            issues += check_expression(t.when, ("targets", i, "when"), facility_cols, "a target condition (facility attributes only)")
+    if spec.where is not None:
+        issues += check_expression(spec.where, ("where",), facility_cols, "a unit condition (facility attributes only)")
+    if spec.kind == "attribute" and spec.measure.table != "facility_periods":
+        issues.append((("measure", "table"), "attribute 指标应读取 facility_periods / an attribute reads facility_periods"))
+    return issues

@@ -1,0 +1,159 @@
+"""Definition models. Frozen; an unknown key is an error, never ignored."""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Kind = Literal["ratio", "proportion", "rate", "mean", "count", "growth", "attribute", "unit_share"]
+Direction = Literal["lower_is_better", "higher_is_better", "target_range", "monitor"]
+Agg = Literal["sum", "count", "count_distinct", "mean", "max"]
+TARGET_RE = re.compile(r"^\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    zh: str
+    en: str
+
+
+class SourceSpec(_Strict):
+    """The official document a definition follows (and, where sources differ, why this one)."""
+
+    document: str
+    indicator: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class MeasureSpec(_Strict):
+    """One aggregate over one table: exactly one of sum / count / count_distinct / mean / max."""
+
+    table: str
+    where: str | None = None
+    sum: str | None = None
+    count: bool | None = None
+    count_distinct: str | None = None
+    mean: str | None = None
+    max: str | None = None
+    period_from: str | None = Field(None, description="date column (or discharges.discharge_date for lines of a stay)")
+
+    @model_validator(mode="after")
+    def _one_aggregate(self):
+        given = [a for a in ("sum", "count", "count_distinct", "mean", "max") if getattr(self, a) not in (None, False)]
+        if len(given) != 1:
+            raise ValueError("每个度量只能有一种聚合 / a measure needs exactly one of sum, count, count_distinct, mean, max"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def agg(self) -> str:
+        return next(a for a in ("sum", "count", "count_distinct", "mean", "max") if getattr(self, a) not in (None, False))
+
+    @property
+    def value(self) -> str | None:
+        v = getattr(self, self.agg)
+        return None if isinstance(v, bool) else v
+
+
+class TargetSpec(_Strict):
+    """A target: `value: "<= 40"`, optionally only `when` a facility condition holds."""
+
+    value: str | None = Field(None, description='comparison and number, e.g. "<= 40"; omitted for direction-only targets')
+    when: str | None = None
+    note: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _check(cls, v):
+        if v is None:
+            return v
+        if isinstance(v, (int, float)):
+            v = f"== {v}"
+        if not TARGET_RE.match(str(v)):
+            raise ValueError(f'目标值应写成 "<= 40" 的形式 / target must look like "<= 40", got {v!r}')
+        return str(v)
+
+    @property
+    def op(self) -> str:
+        return TARGET_RE.match(self.value).group(1) if self.value else ""
+
+    @property
+    def number(self) -> float:
+        return float(TARGET_RE.match(self.value).group(2)) if self.value else float("nan")
+
+
+class IndicatorSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: int = 1
+    name: Text
+    unit: str
+    unit_zh: str | None = None
+    direction: Direction
+    kind: Kind
+    source: SourceSpec
+    description: Text | None = None
+    theme: str | None = None
+    numerator: MeasureSpec | None = None
+    denominator: MeasureSpec | None = None
+    measure: MeasureSpec | None = None
+    multiplier: float | None = None
+    of: str | None = Field(None, description="growth / unit_share: the indicator this one is built on")
+    compare: Literal["yoy", "pop"] = "yoy"
+    where: str | None = Field(None, description="unit_share: which facilities count (a facility condition)")
+    variant_of: str | None = None
+    min_denominator: float | None = None
+    extra_columns: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="columns beyond the contract that this definition reads, by table")
+    targets: tuple[TargetSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _parts_match_kind(self):
+        need = {
+            "ratio": ("numerator", "denominator"), "proportion": ("numerator", "denominator"),
+            "rate": ("numerator", "denominator"), "mean": ("measure",), "count": ("measure",),
+            "attribute": ("measure",), "growth": ("of",), "unit_share": ("of",),
+        }[self.kind]
+        missing = [p for p in need if getattr(self, p) is None]
+        if missing:
+            raise ValueError(f"kind: {self.kind} 需要 / needs {', '.join(missing)}")
+        extra = [p for p in ("numerator", "denominator", "measure", "of") if p not in need and getattr(self, p) is not None]
+        if extra:
+            raise ValueError(f"kind: {self.kind} 不使用 / does not use {', '.join(extra)}")
+        if self.kind == "mean" and self.measure.agg != "mean":
+            raise ValueError("kind: mean 的 measure 应使用 mean: <表达式> / a mean indicator's measure uses `mean: <expr>`")
+        return self
+
+    @property
+    def scale(self) -> float:
+        if self.multiplier is not None:
+            return self.multiplier
+        return 100.0 if self.kind in ("proportion", "growth", "unit_share") else 1.0
+
+    def measures(self) -> dict[str, MeasureSpec]:
+        return {k: getattr(self, k) for k in ("numerator", "denominator", "measure") if getattr(self, k) is not None}
+
+
+class TargetSetEntry(_Strict):
+    indicator: str
+    value: str | None = None
+    when: str | None = None
+    grain: Literal["facility", "region"] = "facility"
+    text: str | None = Field(None, description="the plan's own words")
+    note: str | None = None
+
+    _check = field_validator("value", mode="before")(TargetSpec._check.__func__)
+
+    def as_target(self) -> TargetSpec:
+        return TargetSpec(value=self.value, when=self.when, note=self.note)
+
+
+class TargetSetSpec(_Strict):
+    id: str
+    name: Text
+    source: SourceSpec
+    targets: tuple[TargetSetEntry, ...]
