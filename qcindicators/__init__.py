@@ -6,6 +6,11 @@ __version__ = "0.1.0"
 from .errors import (DefinitionError, InputDataError, MissingColumnError, MissingTableError, QCIError,
                      UnknownIndicatorError, UnknownTableError)
 from .tables import Tables, read_tables
+from .schemas.validate import ValidationReport, validate
+from .spec.load import Catalog, load_definitions
+from .api import catalog, compute, explain
+from .result import Result
 
-__all__ = ["__version__", "read_tables", "Tables", "QCIError", "DefinitionError", "InputDataError",
+__all__ = ["__version__", "read_tables", "Tables", "validate", "ValidationReport", "load_definitions", "Catalog",
+           "catalog", "compute", "explain", "Result", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]

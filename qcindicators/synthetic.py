@@ -114,9 +114,10 @@ def stays(rng, fac_row, beds: float, years, size: Size, counties) -> pd.DataFram
     parts = []
     for k, year in enumerate(years):
         n = int(beds * size.discharges_per_bed * rng.uniform(0.9, 1.1))
-        admit = _dates(rng, year, n)
+        # an extract is by discharge date (出院日期), so stays may start in the year before
+        discharge = _dates(rng, year, n)
         gap = np.minimum(rng.lognormal(np.log(6 + level), 0.6, n).astype(int), 120)
-        discharge = admit + gap.astype("timedelta64[D]")
+        admit = discharge - gap.astype("timedelta64[D]")
         cost = rng.lognormal(np.log([2500, 4000, 8000, 14000][level]), 0.7, n) * (1.04 ** k)
         eligible = rng.random(n) < 0.55
         entered = eligible & (rng.random(n) < 0.75)

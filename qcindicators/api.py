@@ -1,0 +1,170 @@
+"""The public verbs: compute, explain, catalog."""
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .combine import Combiner
+from .compile.plan import Plan, compile_plan
+from .contract import TABLES
+from .diagnostics import Ledger
+from .domain.reference import ddd_edition
+from .engine.pandas_engine import PandasEngine
+from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
+from .feasibility import missing_inputs
+from .result import Result
+from .schemas.validate import validate
+from .spec.load import Catalog, builtin_catalog, load_definitions
+from .tables import Tables, read_tables
+
+PERIODS = ("month", "quarter", "year")
+
+
+def _catalog(definitions) -> Catalog:
+    cat = builtin_catalog()
+    if definitions is None:
+        return cat
+    user = definitions if isinstance(definitions, Catalog) else load_definitions(
+        *([definitions] if isinstance(definitions, (str, Path)) else definitions))
+    return cat.merged(user)
+
+
+def catalog(definitions=None) -> pd.DataFrame:
+    """The indicators known to qcindicators (plus `definitions`, a folder or Catalog of your own).
+
+    Example:
+        >>> import qcindicators as qci
+        >>> "antibacterial_use_density" in set(qci.catalog()["id"])
+        True
+    """
+    cat = _catalog(definitions)
+    rows = [{"id": s.id, "name_zh": s.name.zh, "name_en": s.name.en, "unit": s.unit, "direction": s.direction,
+             "kind": s.kind, "theme": s.theme, "source": s.source.document, "version": s.version,
+             "file": Path(cat.origins.get(s.id, "")).name} for s in cat]
+    return pd.DataFrame(rows).sort_values(["theme", "id"], na_position="last").reset_index(drop=True)
+
+
+def _select(cat: Catalog, tables: Tables, indicators: Sequence[str] | None) -> tuple[list[str], pd.DataFrame]:
+    """Requested ids (checked), or every indicator the tables can feed; and what cannot be computed."""
+    if isinstance(indicators, str):
+        indicators = [indicators]
+    if indicators is not None:
+        ids = [cat[i].id for i in indicators]   # unknown ids raise with a hint
+        for i in ids:
+            reasons = missing_inputs(i, cat, tables)
+            if reasons:
+                _raise_missing(i, reasons)
+        return ids, pd.DataFrame(columns=["indicator", "reason"])
+    ids, skipped = [], []
+    for spec in cat:
+        reasons = missing_inputs(spec.id, cat, tables)
+        (skipped.append({"indicator": spec.id, "reason": ";".join(reasons)}) if reasons else ids.append(spec.id))
+    return ids, pd.DataFrame(skipped, columns=["indicator", "reason"])
+
+
+def _raise_missing(ident: str, reasons: list[str]) -> None:
+    first = reasons[0]
+    kind, what = first.split(":", 1)
+    if kind == "missing_table":
+        raise MissingTableError(f"指标 {ident} 需要表 {what}（{TABLES[what].zh}），但未提供 / indicator {ident!r} needs table {what!r}, which was not supplied")
+    table, column = what.split(".", 1)
+    raise MissingColumnError(f"指标 {ident} 需要 {table} 表的列 {column}，但数据中没有 / indicator {ident!r} needs column "
+                             f"{column!r} of table {table!r}, which the data does not have")
+
+
+def _groups(facilities: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    if not by:
+        return np.zeros(len(facilities), np.int64), pd.DataFrame(index=[0])
+    keys = facilities[list(by)]
+    grouped = keys.groupby(list(by), dropna=False, sort=True, observed=True)
+    return grouped.ngroup().to_numpy().astype(np.int64), grouped.size().reset_index()[list(by)]
+
+
+def explain(indicators: Sequence[str] | str, definitions=None) -> str:
+    """The plan that `compute` would run, as text, without touching any data.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
+        plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
+    """
+    cat = _catalog(definitions)
+    ids = [indicators] if isinstance(indicators, str) else list(indicators)
+    return compile_plan(cat, [cat[i].id for i in ids]).explain()
+
+
+def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[str] | str = ("facility_id",),
+            period: str = "month", targets: str | Path | None = None, definitions=None,
+            on_invalid: str = "raise", quarantine_dir: str | Path | None = None) -> Result:
+    """Compute indicators from input tables.
+
+    Args:
+        tables: a `Tables`, a directory, or a dict of DataFrames.
+        indicators: ids; None computes every indicator the tables can feed.
+        by: facilities columns to group by (facility_id, county, city, level, ...), or [] for the region.
+        period: "month", "quarter" or "year".
+        targets: a shipped target-set name or a target-set YAML file; None uses the definitions' own targets.
+        definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
+        on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import generate_tables, Size
+        >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"], period="year")
+        >>> sorted(r.to_frame()["period"].unique())
+        ['2023', '2024']
+    """
+    if period not in PERIODS:
+        raise QCIError(f"period 应为 month、quarter 或 year / period must be one of {PERIODS}, got {period!r}." + did_you_mean(period, PERIODS))
+    by = [by] if isinstance(by, str) else list(by)
+    tables = read_tables(tables)
+    cat = _catalog(definitions)
+    target_set = cat.target_set(targets) if targets is not None else None
+    if "facilities" not in tables:
+        raise MissingTableError("缺少机构表 facilities（每个指标都需要它来分组与判定目标）/ the facilities table is required "
+                                "(every indicator groups and judges targets by it)")
+    fac_cols = tables.columns("facilities")
+    for col in by:
+        if col not in fac_cols:
+            raise QCIError(f"by 只能用机构表的列 / `by` takes facilities columns; {col!r} is not one." + did_you_mean(col, fac_cols))
+    ids, skipped = _select(cat, tables, indicators)
+    plan = compile_plan(cat, ids)
+    needed = plan.table_columns()
+    needed["facilities"] = set(needed.get("facilities", set())) | set(by) | (set(fac_cols) & set(TABLES["facilities"].by_name))
+    needed = {t: sorted(c & set(tables.columns(t)) | set(TABLES[t].required)) for t, c in needed.items() if t in tables}
+    report = validate(tables, columns=needed, on_invalid="quarantine" if on_invalid == "quarantine" else "raise",
+                      quarantine_dir=quarantine_dir)
+    tables = report.tables
+    ledger = Ledger()
+    for rec in report.warnings.itertuples(index=False):
+        ledger.add(rec.table, rec.rule, rec.rows, rec.message_zh, rec.message_en)
+    for table, n in report.quarantined.items():
+        ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
+    facilities = tables.load("facilities", needed["facilities"])
+    group_of_fac, groups = _groups(facilities, by)
+    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger)
+    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set)
+    combiner.run()
+    frame = combiner.frame()
+    provenance = _provenance(plan, cat, tables, report.row_counts, target_set, by, period)
+    return Result(frame, ledger.frame(), provenance, plan.explain(), skipped)
+
+
+def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period) -> dict:
+    return {
+        "library": {"name": "qcindicators", "version": __version__, "engine": "pandas", "pandas": pd.__version__},
+        "computed_at": _dt.datetime.now().isoformat(timespec="seconds"),
+        "request": {"by": ",".join(by) or "(region)", "period": period},
+        "definitions": {i: f"v{s.version} · {s.source.document}" + (f" · {s.source.indicator}" if s.source.indicator else "")
+                        for i, s in plan.specs.items()},
+        "reference_tables": {"ddd": ddd_edition()},
+        "target_set": (f"{target_set.id} · {target_set.source.document}" if target_set else "definitions' own targets"),
+        "input_rows": dict(row_counts),
+        "inputs": {n: (i["path"] or "DataFrame") + (f" ({i['encoding']})" if i["encoding"] else "")
+                   for n, i in tables.source_info().items()},
+    }

@@ -1,0 +1,168 @@
+"""Partials → indicator values, growth, unit shares, targets and flags, as the tidy result frame."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
+from .engine.expr_eval import as_mask, evaluate
+from .engine.pandas_engine import Partials
+from .engine.periods import YOY_LAG, label
+from .spec.model import TargetSetSpec
+from .targets import OPS, facility_targets, group_targets, judge, targets_for
+
+FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
+              16: "attribute_needs_facility_grain"}
+RESULT_COLUMNS = ["indicator", "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
+                  "ci_low", "ci_high", "flags"]
+
+
+@dataclass
+class Grid:
+    """One indicator at one grain: units × periods."""
+
+    num: np.ndarray
+    den: np.ndarray
+    value: np.ndarray
+    present: np.ndarray
+    flags: np.ndarray
+
+
+class Combiner:
+    def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, group_of_fac: np.ndarray,
+                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None):
+        self.plan, self.partials, self.facilities = plan, partials, facilities
+        self.group_of_fac, self.groups, self.facility_grain = group_of_fac, groups, facility_grain
+        self.target_set = target_set
+        self.p0, p1 = partials.period_range()
+        self.P = max(p1 - self.p0 + 1, 0)
+        self.F, self.G = len(facilities), len(groups)
+        self.fac_grids: dict[str, Grid] = {}
+        self.group_grids: dict[str, Grid] = {}
+
+    # -- grains -----------------------------------------------------------------------
+    def _measure(self, key: str | None, at_groups: bool) -> np.ndarray:
+        if key is None:
+            return np.full((self.G if at_groups else self.F, self.P), np.nan)
+        part = self.partials
+        if key in part.group_grain:
+            store_key = key if at_groups else key + "@facility"
+            return part.aligned(part.measures, store_key, self.p0, self.P, self.G if at_groups else self.F)
+        arr = part.aligned(part.measures, key, self.p0, self.P, self.F)
+        return self._rollup(arr, max_agg=": max(" in key) if at_groups else arr
+
+    def _rollup(self, arr: np.ndarray, max_agg: bool = False) -> np.ndarray:
+        out = np.full((self.G, self.P), -np.inf if max_agg else 0.0)
+        (np.fmax.at if max_agg else np.add.at)(out, self.group_of_fac, arr)
+        return np.where(np.isinf(out), np.nan, out)
+
+    def _support(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
+        keys = {k.split(": ", 1)[0] for k in (node.numerator, node.denominator) if k}
+        total = sum(self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F) for k in keys)
+        return (self._rollup(total) if at_groups else total) > 0
+
+    # -- nodes ------------------------------------------------------------------------
+    def run(self) -> None:
+        for node in self.plan.nodes:
+            for at_groups in (False, True):
+                store = self.group_grids if at_groups else self.fac_grids
+                if isinstance(node, IndicatorNode):
+                    store[node.id] = self._ratio(node, at_groups)
+                elif isinstance(node, GrowthNode):
+                    store[node.id] = self._growth(node, store[node.base])
+                else:
+                    store[node.id] = self._unit_share(node, at_groups)
+
+    def _ratio(self, node: IndicatorNode, at_groups: bool) -> Grid:
+        spec = self.plan.specs[node.id]
+        num = self._measure(node.numerator, at_groups)
+        present = self._support(node, at_groups)
+        flags = np.zeros(num.shape, np.int64)
+        if node.denominator is None:
+            den = np.full(num.shape, np.nan)
+            value = num * node.scale
+            if node.kind == "attribute" and at_groups and not self.facility_grain:
+                value, flags = np.full(num.shape, np.nan), flags | 16
+        else:
+            den = self._measure(node.denominator, at_groups)
+            zero = den == 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.where(zero, np.nan, num / np.where(zero, 1, den) * node.scale)
+            flags |= np.where(zero & present, 1, 0)
+            if spec.min_denominator is not None:
+                flags |= np.where((den < spec.min_denominator) & ~zero & present, 4, 0)
+        return Grid(num, den, value, present, flags)
+
+    def _growth(self, node: GrowthNode, base: Grid) -> Grid:
+        lag = YOY_LAG[self.partials.grain] if node.lag == "yoy" else 1
+        prior = np.full(base.value.shape, np.nan)
+        prior_present = np.zeros(base.value.shape, bool)
+        if lag < self.P:
+            prior[:, lag:] = base.value[:, :-lag]
+            prior_present[:, lag:] = base.present[:, :-lag]
+        cur = base.value
+        zero = prior == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(zero | np.isnan(prior), np.nan, (cur - prior) / np.where(zero, 1, prior) * 100)
+        flags = np.where(~prior_present | np.isnan(prior) & ~zero, 2, 0) | np.where(zero, 1, 0)
+        return Grid(cur, prior, value, base.present.copy(), flags * base.present)
+
+    def _unit_share(self, node: UnitShareNode, at_groups: bool) -> Grid:
+        base = self.fac_grids[node.base]
+        spec = self.plan.specs[node.base]
+        t = facility_targets(targets_for(spec, self.target_set, region=False), self.facilities)
+        met = judge(np.where(base.flags & 4, np.nan, base.value), t)
+        n = len(self.facilities)
+        counted = np.ones(n, bool)
+        if node.where is not None:
+            get = lambda c: self.facilities[c].reset_index(drop=True)   # noqa: E731
+            counted = as_mask(evaluate(node.where, get, n), n)
+        judged = (~np.isnan(met)) & counted[:, None]
+        num, den = np.where(judged, met, 0.0), judged.astype(float)
+        present = base.present & counted[:, None]
+        if at_groups:
+            num, den, present = self._rollup(num), self._rollup(den), self._rollup(present.astype(float)) > 0
+        zero = den == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(zero, np.nan, num / np.where(zero, 1, den) * 100)
+        return Grid(num, den, value, present, np.where(zero & present, 1, 0))
+
+    # -- the tidy frame -----------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        parts = [self._rows(i) for i in self.plan.requested]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame(columns=["indicator", *self.groups.columns, *RESULT_COLUMNS[1:]])
+        return pd.concat(parts, ignore_index=True)
+
+    def _rows(self, ident: str) -> pd.DataFrame:
+        grid = self.group_grids[ident]
+        spec = self.plan.specs[ident]
+        chosen = targets_for(spec, self.target_set, region=not self.facility_grain)
+        t = group_targets(facility_targets(chosen, self.facilities), self.group_of_fac, self.G)
+        value_for_judging = np.where(grid.flags & 4, np.nan, grid.value)
+        met = judge(value_for_judging, t)
+        flags = grid.flags | np.where(t.varies[:, None] & grid.present, 8, 0)
+        g, p = np.nonzero(grid.present)
+        out = self.groups.iloc[g].reset_index(drop=True)
+        out.insert(0, "indicator", ident)
+        out["period"] = [label(self.p0 + int(i), self.partials.grain) for i in p]
+        out["numerator"] = grid.num[g, p]
+        out["denominator"] = grid.den[g, p]
+        out["value"] = grid.value[g, p]
+        out["unit"] = spec.unit
+        out["target"] = t.number[g]
+        out["target_op"] = np.array(OPS + [""], dtype=object)[t.op[g]]
+        met = met[g, p]
+        out["met"] = pd.array(met == 1, dtype="boolean")
+        out.loc[np.isnan(met), "met"] = pd.NA
+        out["ci_low"] = np.nan
+        out["ci_high"] = np.nan
+        out["flags"] = [_flag_text(f) for f in flags[g, p]]
+        return out
+
+
+def _flag_text(bits: int) -> str:
+    return ";".join(name for bit, name in FLAG_NAMES.items() if bits & bit)

@@ -1,0 +1,1 @@
+"""Definitions → a plan of scans and indicator nodes. Knows nothing of pandas."""

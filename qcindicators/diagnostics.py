@@ -1,0 +1,40 @@
+"""The diagnostics ledger: every row not used, and why, with counts per facility and period."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity", "affects", "message_zh", "message_en"]
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, table: str, check: str, rows: int, zh: str, en: str, facility_id=None, period=None,
+            quantity: float = np.nan, affects: str = "") -> None:
+        if rows:
+            self._parts.append(pd.DataFrame([{"table": table, "facility_id": facility_id, "period": period,
+                                              "check": check, "rows": int(rows), "quantity": quantity,
+                                              "affects": affects, "message_zh": zh, "message_en": en}],
+                                            columns=LEDGER_COLUMNS))
+
+    def add_grid(self, table: str, check: str, counts: np.ndarray, fac_ids: np.ndarray, labels: list[str],
+                 zh: str, en: str, quantity: np.ndarray | None = None, affects: str = "") -> None:
+        """counts: facilities × periods; one ledger row per non-zero cell."""
+        f, p = np.nonzero(counts)
+        if not len(f):
+            return
+        self._parts.append(pd.DataFrame({
+            "table": table, "facility_id": fac_ids[f], "period": np.asarray(labels, dtype=object)[p], "check": check,
+            "rows": counts[f, p].astype(np.int64), "quantity": quantity[f, p] if quantity is not None else np.nan,
+            "affects": affects, "message_zh": zh, "message_en": en}, columns=LEDGER_COLUMNS))
+
+    def extend(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._parts.append(frame.reindex(columns=LEDGER_COLUMNS))
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in LEDGER_COLUMNS})
+        return pd.concat(self._parts, ignore_index=True)

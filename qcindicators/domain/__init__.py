@@ -1,0 +1,1 @@
+"""Domain knowledge: DDD reference, drug names, 规格 strings."""

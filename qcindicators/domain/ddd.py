@@ -1,0 +1,158 @@
+"""Drug dictionary → DDDs: the ATC, route, strength and DDD behind every dispensing line.
+
+`resolve_dictionary` works per dictionary row (a few thousand rows, never the
+dispensing lines) and says, for each antibacterial, what it will use and why —
+or why it cannot. `drug_line_attributes` then maps millions of lines onto those
+rows by integer codes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..codes import codes_against
+from .names import candidate_atcs
+from .reference import G_TO_MU, MASS, MU_TO_G, UNITS, ddd_table, in_scope
+from .spec_strings import parse_spec
+
+ROUTE_TO_ADM = {"oral": "O", "parenteral": "P"}
+PROBLEMS_ZH = {
+    "no_atc": "无法确定 ATC 编码（字典无 ATC，通用名也查不到）",
+    "ambiguous_atc": "通用名对应多个 ATC，且给药途径不能区分",
+    "no_ddd": "该 ATC 与给药途径没有 WHO DDD，字典也未提供 ddd",
+    "route_needed": "该药不同给药途径 DDD 不同，字典缺少给药途径",
+    "no_strength": "缺少每单位含量（strength 与规格都没有）",
+    "unparseable_spec": "规格无法解析",
+    "combination_split_unknown": "复方制剂的规格未写明各成分含量，无法按参照成分计算",
+    "unit_unconvertible": "含量单位与 DDD 单位不能换算",
+}
+
+
+def _ddd_lookup() -> dict[str, list[tuple[str, float, str]]]:
+    out: dict[str, list[tuple[str, float, str]]] = {}
+    for r in ddd_table().itertuples():
+        out.setdefault(r.atc_code, []).append((r.adm_r, r.ddd, r.uom))
+    return out
+
+
+def _pick_ddd(atc: str, adm: str | None, table) -> tuple[float, str, str | None]:
+    rows = table.get(atc, [])
+    if not rows:
+        return math.nan, "", "no_ddd"
+    if adm is not None:
+        hit = [r for r in rows if r[0] == adm]
+        return (hit[0][1], hit[0][2], None) if hit else (math.nan, "", "no_ddd")
+    if len({(r[1], r[2]) for r in rows}) == 1:
+        return rows[0][1], rows[0][2], None
+    return math.nan, "", "route_needed"
+
+
+def _atc_for(row, adm: str | None, table) -> tuple[str | None, str, str | None]:
+    atc = row.get("atc_code")
+    if isinstance(atc, str) and atc.strip():
+        return atc.strip().upper(), "dictionary", None
+    cands = candidate_atcs(row.get("generic_name") or "")
+    if len(cands) > 1 and adm is not None:
+        cands = [c for c in cands if any(r[0] == adm for r in table.get(c, []))]
+    if len(cands) == 1:
+        return cands[0], "generic_name", None
+    return None, "", ("ambiguous_atc" if len(cands) > 1 else "no_atc")
+
+
+def _factor(from_unit: str, to_unit: str, atc: str | None) -> float:
+    """Multiply an amount in from_unit by this to get the DDD's unit; NaN when not convertible."""
+    for fam in (MASS, UNITS):
+        if from_unit in fam and to_unit in fam:
+            return fam[from_unit] / fam[to_unit]
+    if from_unit in UNITS and to_unit in MASS and atc in MU_TO_G:
+        return UNITS[from_unit] / 1e6 * MU_TO_G[atc] / MASS[to_unit]
+    if from_unit in MASS and to_unit in UNITS and atc in G_TO_MU:
+        return MASS[from_unit] * G_TO_MU[atc] * 1e6 / UNITS[to_unit]
+    return math.nan
+
+
+def _is_combination(atc: str | None) -> bool:
+    notes = ddd_table().set_index("atc_code")["note"]
+    return bool(atc) and atc in notes.index and "Refers to" in " ".join(np.atleast_1d(notes.loc[atc]))
+
+
+def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
+    route = row.get("route")
+    adm = ROUTE_TO_ADM.get(route) if isinstance(route, str) else None
+    atc, atc_source, problem = _atc_for(row, adm, table)
+    grade = row.get("antibacterial_class")
+    grade = grade if isinstance(grade, str) else None
+    antibacterial = in_scope(atc, include_optional) or (atc is None and grade is not None)
+    own_ddd, own_unit = row.get("ddd"), row.get("ddd_unit")
+    if isinstance(own_unit, str) and own_ddd is not None and not pd.isna(own_ddd):
+        ddd, ddd_unit, ddd_source = float(own_ddd), own_unit, "dictionary"
+        problem = None
+    elif atc is not None:
+        ddd, ddd_unit, problem = _pick_ddd(atc, adm, table)
+        ddd_source = "WHO"
+    else:
+        ddd, ddd_unit, ddd_source = math.nan, "", ""
+    strength, unit = row.get("strength"), row.get("strength_unit")
+    if strength is not None and not pd.isna(strength) and isinstance(unit, str):
+        strength, strength_source, sproblem = float(strength), "dictionary", None
+    else:
+        strength, unit, sproblem = parse_spec(row.get("spec"), _is_combination(atc))
+        strength_source = "spec"
+    problem = problem or sproblem
+    factor = _factor(unit, ddd_unit, atc) if not problem else math.nan
+    if not problem and math.isnan(factor):
+        problem = "unit_unconvertible"
+    per_unit = strength * factor / ddd if not problem else math.nan
+    return {"atc_code": atc, "atc_source": atc_source, "adm_r": adm, "ddd": ddd, "ddd_unit": ddd_unit,
+            "ddd_source": ddd_source, "strength_used": strength, "strength_unit_used": unit,
+            "strength_source": strength_source, "ddd_per_unit": per_unit, "is_antibacterial": antibacterial,
+            "antibacterial_grade": grade, "problem": problem if antibacterial else None}
+
+
+def resolve_dictionary(dictionary: pd.DataFrame, include_optional: bool = False) -> pd.DataFrame:
+    """One row per dictionary entry: what the library will use for DDDs, and any problem."""
+    table = _ddd_lookup()
+    keep = [c for c in ("facility_id", "drug_code", "generic_name", "route", "spec") if c in dictionary.columns]
+    records = dictionary.to_dict("records")          # dictionary rows, not dispensing lines
+    resolved = pd.DataFrame([resolve_row(r, table, include_optional) for r in records], index=dictionary.index)
+    out = pd.concat([dictionary[keep].reset_index(drop=True), resolved.reset_index(drop=True)], axis=1)
+    out["problem_zh"] = out["problem"].map(PROBLEMS_ZH)
+    return out
+
+
+def drug_line_attributes(lines: pd.DataFrame, resolved: pd.DataFrame, line_fac: np.ndarray,
+                         dict_fac: np.ndarray) -> dict[str, np.ndarray]:
+    """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc.
+
+    A facility's own dictionary entry wins over a shared one (facility_id empty).
+    """
+    index = pd.Index(pd.unique(resolved["drug_code"].astype("str")))
+    dcode = index.get_indexer(resolved["drug_code"].astype("str"))
+    n_codes = len(index) + 1
+    dict_key = (dict_fac.astype(np.int64) + 1) * n_codes + dcode          # shared entries: facility −1 → 0
+    order = np.argsort(dict_key, kind="stable")
+    sorted_keys = dict_key[order]
+    lcode = codes_against(lines["drug_code"], index)
+
+    def find(keys):
+        pos = np.searchsorted(sorted_keys, keys).clip(0, max(len(sorted_keys) - 1, 0))
+        hit = (sorted_keys[pos] == keys) & (lcode >= 0) if len(sorted_keys) else np.zeros(len(keys), bool)
+        return np.where(hit, order[pos] if len(order) else -1, -1)
+
+    row = find((line_fac.astype(np.int64) + 1) * n_codes + lcode)
+    shared = find(np.zeros(len(lcode), np.int64) * n_codes + lcode)
+    row = np.where(row >= 0, row, shared)
+    per_unit = np.append(resolved["ddd_per_unit"].to_numpy(dtype=float), np.nan)
+    abx = np.append(resolved["is_antibacterial"].to_numpy(dtype=bool), False)
+    grade = pd.Categorical(resolved["antibacterial_grade"], categories=["unrestricted", "restricted", "special"])
+    atc = pd.Categorical(resolved["atc_code"])
+    qty = lines["quantity"].to_numpy(dtype=float)
+    return {
+        "row": row,
+        "ddd_count": qty * per_unit[row],
+        "is_antibacterial": abx[row],
+        "antibacterial_grade": pd.Categorical.from_codes(np.append(grade.codes, -1)[row], categories=grade.categories),
+        "atc_code": pd.Categorical.from_codes(np.append(atc.codes, -1)[row], categories=atc.categories),
+    }

@@ -1,0 +1,41 @@
+"""规格 strings → active ingredient per smallest unit, e.g. '0.25g*24粒' → (0.25, 'g')."""
+from __future__ import annotations
+
+import re
+
+_UNIT = r"(g|mg|μg|ug|mcg|万U|万单位|万IU|MU|百万单位|IU|U|单位)"
+_NUM = r"(\d+(?:\.\d+)?)"
+_UNIT_CANON = {"ug": "μg", "mcg": "μg", "万单位": "万U", "万IU": "万U", "百万单位": "MU", "IU": "U", "单位": "U"}
+
+
+def _canon(u: str) -> str:
+    return _UNIT_CANON.get(u, u)
+
+
+def parse_spec(spec: str | None, combination: bool = False) -> tuple[float, str, str | None]:
+    """(amount, unit, problem). For combinations the amount is the first (reference) ingredient.
+
+    Forms: 0.25g*24粒, 0.25g×12片/盒, 1g/支, 0.5g:100ml, 100ml:0.5g, 2ml:0.1g, 250mg, 80万U,
+    150万单位/瓶, 4.5g(4.0g:0.5g), 2.25g(8:1).
+    """
+    if not spec:
+        return float("nan"), "", "no_strength"
+    s = str(spec).replace("：", ":").replace("（", "(").replace("）", ")").replace(" ", "")
+    m = re.search(rf"{_NUM}{_UNIT}?\({_NUM}{_UNIT}:{_NUM}{_UNIT}\)", s)       # 4.5g(4.0g:0.5g)
+    if m:
+        return float(m.group(3)), _canon(m.group(4)), None
+    m = re.search(rf"{_NUM}{_UNIT}\({_NUM}:{_NUM}\)", s)                      # 2.25g(8:1)
+    if m:
+        total, a, b = float(m.group(1)), float(m.group(3)), float(m.group(4))
+        return total * a / (a + b), _canon(m.group(2)), None
+    m = re.search(rf"{_NUM}ml:{_NUM}{_UNIT}", s, re.I) or re.search(rf"{_NUM}{_UNIT}:{_NUM}ml", s, re.I)
+    if m:   # volume:amount or amount:volume — the amount is the number next to the mass/unit
+        if m.re.pattern.startswith(_NUM + "ml"):
+            return float(m.group(2)), _canon(m.group(3)), None
+        return float(m.group(1)), _canon(m.group(2)), None
+    m = re.search(rf"{_NUM}{_UNIT}", s)
+    if m:
+        if combination:
+            return float("nan"), "", "combination_split_unknown"
+        return float(m.group(1)), _canon(m.group(2)), None
+    return float("nan"), "", "unparseable_spec"

@@ -1,0 +1,120 @@
+"""Columns a scan may read: the table's own, facility attributes (by integer take), and derived ones."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
+from ..diagnostics import Ledger
+from ..domain.ddd import drug_line_attributes, resolve_dictionary
+from ..errors import MissingColumnError, did_you_mean
+
+
+class ColumnProvider:
+    """Lazily builds each column once per scan; never modifies the input frame."""
+
+    def __init__(self, frame: pd.DataFrame, table: str, fac: np.ndarray, context: "ScanContext"):
+        self.frame, self.table, self.fac, self.ctx = frame, table, fac, context
+        self._cache: dict[str, pd.Series] = {}
+
+    def __call__(self, name: str) -> pd.Series:
+        if name not in self._cache:
+            self._cache[name] = self._build(name)
+        return self._cache[name]
+
+    def _build(self, name: str) -> pd.Series:
+        if name == "los_days" and self.table == "discharges":
+            return derive_los_days(self.frame, self.ctx.ledger)
+        if name in self.frame.columns:
+            return self.frame[name]
+        if name in DERIVED_COLUMNS.get(self.table, {}):
+            return pd.Series(self.ctx.drug_attributes(self.frame, self.fac)[name])
+        if name in FACILITY_ATTRIBUTES and name not in TABLES[self.table].by_name:
+            return self.ctx.facility_attribute(name, self.fac)
+        raise MissingColumnError(
+            f"表 {self.table} 缺少列 {name!r}（指标 {', '.join(self.ctx.users_of(self.table, name)) or '?'} 需要）/ "
+            f"table {self.table!r} has no column {name!r}, needed by "
+            f"{', '.join(self.ctx.users_of(self.table, name)) or 'the plan'}." + did_you_mean(name, self.frame.columns))
+
+
+def derive_los_days(frame: pd.DataFrame, ledger: Ledger) -> pd.Series:
+    """实际住院天数: as given, else discharge − admit in days with a same-day stay counting 1."""
+    days = (frame["discharge_date"] - frame["admit_date"]).dt.days.astype("float64")
+    derived = days.where(days > 0, 1.0).where(days.notna())
+    if "los_days" not in frame.columns:
+        return derived
+    given = frame["los_days"].astype("float64")
+    filled = given.isna() & derived.notna()
+    if filled.any():
+        ledger.add("discharges", "los_days_derived", int(filled.sum()),
+                   "实际住院天数缺失，已由出入院日期推算", "los_days missing; derived from the dates")
+    return given.where(given.notna(), derived)
+
+
+class ScanContext:
+    """What scans share: facilities, the drug dictionary resolution, the ledger."""
+
+    def __init__(self, tables, facilities: pd.DataFrame, ledger: Ledger, plan):
+        self.tables, self.facilities, self.ledger, self.plan = tables, facilities, ledger, plan
+        self._resolved: tuple | None = None
+
+    def users_of(self, table: str, column: str) -> list[str]:
+        from ..spec.expr import columns, parse
+        out = []
+        for ident, spec in self.plan.specs.items():
+            for m in spec.measures().values():
+                texts = [t for t in (m.where, m.value) if t]
+                if m.table == table and any(column in columns(parse(t)) for t in texts):
+                    out.append(ident)
+        return out
+
+    def facility_attribute(self, name: str, fac: np.ndarray) -> pd.Series:
+        col = self.facilities[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = np.append(np.asarray(col.cat.codes), -1)[fac]
+            return pd.Series(pd.Categorical.from_codes(codes, categories=col.cat.categories))
+        values = col.to_numpy(dtype=float if col.dtype == "Int64" else object, na_value=np.nan if col.dtype == "Int64" else None)
+        return pd.Series(np.append(values, np.nan if col.dtype == "Int64" else None)[fac])
+
+    def resolved_dictionary(self) -> tuple[pd.DataFrame, np.ndarray]:
+        if self._resolved is None:
+            from ..codes import codes_against
+            d = self.tables.load("drug_dictionary")
+            resolved = resolve_dictionary(d)
+            dict_fac = (codes_against(d["facility_id"], pd.Index(self.facilities["facility_id"]))
+                        if "facility_id" in d.columns else np.full(len(d), -1))
+            self._resolved = (resolved, dict_fac)
+        return self._resolved
+
+    def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray) -> dict:
+        resolved, dict_fac = self.resolved_dictionary()
+        attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
+        self._report_drug_lines(lines, fac, attrs, resolved)
+        return attrs
+
+    def _report_drug_lines(self, lines, fac, attrs, resolved) -> None:
+        fac_ids = self.facilities["facility_id"].to_numpy()
+        unmapped = attrs["row"] < 0
+        if unmapped.any():
+            _per_facility(self.ledger, "drug_orders", "unmapped_drug_code", unmapped, fac, fac_ids,
+                          "药品编码不在药品字典中，无法判断是否为抗菌药物", "drug_code not in the drug dictionary: cannot tell whether it is an antibacterial",
+                          lines["quantity"].to_numpy(float))
+        problem = np.append(resolved["problem"].fillna("").to_numpy(dtype=str), "")[attrs["row"]]
+        for reason in sorted(set(problem[problem != ""])):
+            mask = problem == reason
+            _per_facility(self.ledger, "drug_orders", f"antibacterial_without_ddd:{reason}", mask, fac, fac_ids,
+                          "抗菌药物无法计算 DDD，未计入 DDD 数：" + reason, f"antibacterial line without DDDs ({reason}); not counted in DDD sums",
+                          lines["quantity"].to_numpy(float))
+        big = np.abs(np.nan_to_num(attrs["ddd_count"])) > 100
+        if big.any():
+            _per_facility(self.ledger, "drug_orders", "implausible_line_ddd", big, fac, fac_ids,
+                          "单条用药超过 100 DDD，可能是单位错误（如按盒计数）", "a single line above 100 DDDs: probably a unit error (packs counted as units?)",
+                          attrs["ddd_count"])
+
+
+def _per_facility(ledger: Ledger, table: str, check: str, mask: np.ndarray, fac: np.ndarray, fac_ids, zh, en, qty) -> None:
+    counts = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], minlength=len(fac_ids) + 1)
+    sums = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], weights=np.nan_to_num(qty[mask]), minlength=len(fac_ids) + 1)
+    for f in np.flatnonzero(counts):   # one ledger row per facility, not per line
+        ledger.add(table, check, int(counts[f]), zh, en, facility_id=fac_ids[f] if f < len(fac_ids) else None,
+                   quantity=float(sums[f]))

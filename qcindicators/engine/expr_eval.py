@@ -1,0 +1,159 @@
+"""Expression trees → vectorised pandas operations (Kleene logic for missing values).
+
+One small function per node kind; the tree was whitelisted at parse time, so
+anything unexpected here is a bug, not user input.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..spec.expr import Col, Lit, Node, Op
+
+Getter = Callable[[str], pd.Series]
+
+
+def evaluate(node: Node, get: Getter, n: int):
+    """A Series (or scalar for a literal) for `node` over a frame of `n` rows."""
+    if isinstance(node, Col):
+        return get(node.name)
+    if isinstance(node, Lit):
+        return node.value
+    return _OPS[node.op](node, get, n)
+
+
+def as_mask(value, n: int) -> np.ndarray:
+    """A filter result → plain bool array; missing counts as False."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return np.full(n, bool(value))
+    s = value if isinstance(value, pd.Series) else pd.Series(value)
+    if s.dtype == bool:
+        return s.to_numpy()
+    return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def as_values(value, n: int) -> np.ndarray:
+    """A value expression → float64 array (missing → NaN)."""
+    if not isinstance(value, pd.Series):
+        return np.full(n, np.nan if value is None else float(value))
+    if isinstance(value.dtype, pd.CategoricalDtype) or value.dtype == object:
+        value = pd.to_numeric(value.astype("object"), errors="coerce")
+    return value.astype("float64").to_numpy(na_value=np.nan) if hasattr(value, "to_numpy") else np.asarray(value, float)
+
+
+def _bool(v, n):
+    if isinstance(v, pd.Series):
+        return v if v.dtype == "boolean" else v.astype("boolean")
+    return pd.Series(pd.array(np.full(n, bool(v)), dtype="boolean")) if v is not None else pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+
+
+def _args(node, get, n):
+    return [evaluate(a, get, n) for a in node.args]
+
+
+def _logic(node, get, n):
+    parts = [_bool(a, n) for a in _args(node, get, n)]
+    out = parts[0]
+    for p in parts[1:]:
+        out = (out & p) if node.op == "and" else (out | p)
+    return out
+
+
+def _not(node, get, n):
+    return ~_bool(evaluate(node.args[0], get, n), n)
+
+
+def _numeric(v):
+    if isinstance(v, pd.Series) and v.dtype == "Int64":
+        return v.astype("float64")
+    return v
+
+
+def _arith(node, get, n):
+    a, b = (_numeric(x) for x in _args(node, get, n))
+    if node.op == "div":
+        if isinstance(b, pd.Series):
+            b = b.where(b != 0)     # x / 0 is missing, never inf
+        elif b == 0:
+            return pd.Series(np.full(n, np.nan))
+    return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b}[node.op]()
+
+
+def _compare(node, get, n):
+    a, b = _args(node, get, n)
+    if not isinstance(a, pd.Series) and isinstance(b, pd.Series):
+        flip = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+        a, b, op = b, a, flip.get(node.op, node.op)
+    else:
+        op = node.op
+    if not isinstance(a, pd.Series):
+        a = pd.Series([a] * n)
+    if b is None:
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    if isinstance(a.dtype, pd.CategoricalDtype) and op in ("eq", "ne"):
+        res = pd.Series(a == b) if op == "eq" else pd.Series(a != b)
+        return res.astype("boolean").mask(a.isna())
+    if isinstance(a.dtype, pd.CategoricalDtype):
+        a = a.astype("object")
+    a = _numeric(a)
+    res = {"eq": a.__eq__, "ne": a.__ne__, "lt": a.__lt__, "le": a.__le__, "gt": a.__gt__, "ge": a.__ge__}[op](b)
+    return pd.Series(res).astype("boolean").mask(a.isna())
+
+
+def _in(node, get, n):
+    a = evaluate(node.args[0], get, n)
+    values = list(node.args[1].value)
+    if not isinstance(a, pd.Series):
+        return pd.Series(np.full(n, a in values))
+    res = a.isin(values)
+    return ~res if node.op == "not_in" else res
+
+
+def _isnull(node, get, n):
+    a = evaluate(node.args[0], get, n)
+    res = a.isna() if isinstance(a, pd.Series) else pd.Series(np.full(n, a is None))
+    return ~res if node.op == "notnull" else res
+
+
+def _startswith(node, get, n):
+    a = evaluate(node.args[0], get, n)
+    prefixes = node.args[1].value
+    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+    if isinstance(a.dtype, pd.CategoricalDtype):     # test the few categories, then take by code
+        cats = pd.Series(a.cat.categories.astype("str")).str.startswith(prefixes).to_numpy()
+        codes = np.asarray(a.cat.codes)
+        out = np.append(cats, False)[codes]
+        return pd.Series(out).astype("boolean").mask(pd.Series(codes == -1))
+    return a.astype("str").str.startswith(prefixes).astype("boolean").mask(a.isna().to_numpy())
+
+
+def _between(node, get, n):
+    a, lo, hi = _args(node, get, n)
+    a = _numeric(a)
+    return ((a >= lo) & (a <= hi)).astype("boolean")
+
+
+def _datepart(node, get, n):
+    a = evaluate(node.args[0], get, n)
+    part = {"year": a.dt.year, "month": a.dt.month, "day": a.dt.day, "quarter": a.dt.quarter}[node.op]
+    return part.astype("float64")
+
+
+def _coalesce(node, get, n):
+    vals = _args(node, get, n)
+    out = vals[0] if isinstance(vals[0], pd.Series) else pd.Series(np.full(n, vals[0]))
+    for v in vals[1:]:
+        out = out.fillna(v)
+    return out
+
+
+_OPS = {
+    "and": _logic, "or": _logic, "not": _not, "neg": lambda nd, g, n: -_numeric(evaluate(nd.args[0], g, n)),
+    "add": _arith, "sub": _arith, "mul": _arith, "div": _arith,
+    "eq": _compare, "ne": _compare, "lt": _compare, "le": _compare, "gt": _compare, "ge": _compare,
+    "in": _in, "not_in": _in, "isnull": _isnull, "notnull": _isnull, "startswith": _startswith,
+    "between": _between, "year": _datepart, "month": _datepart, "day": _datepart, "quarter": _datepart,
+    "coalesce": _coalesce, "abs": lambda nd, g, n: _numeric(evaluate(nd.args[0], g, n)).abs(),
+}

@@ -1,0 +1,42 @@
+"""Period codes: integers that sort and subtract (months since 1970, quarters, years)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
+YOY_LAG = {"month": 12, "quarter": 4, "year": 1}
+
+
+def month_codes(dates: pd.Series) -> np.ndarray:
+    """Months since 1970-01 (−1 where missing)."""
+    values = dates.to_numpy(dtype="datetime64[ns]") if not isinstance(dates, np.ndarray) else dates
+    months = values.astype("datetime64[M]").astype(np.int64)
+    return np.where(np.isnat(values), -1, months)
+
+
+def to_grain(months: np.ndarray, grain: str) -> np.ndarray:
+    return np.where(months >= 0, months // MONTHS_PER[grain], -1)
+
+
+def label(code: int, grain: str) -> str:
+    if grain == "year":
+        return str(1970 + code)
+    if grain == "quarter":
+        return f"{1970 + code // 4}Q{code % 4 + 1}"
+    return f"{1970 + code // 12}-{code % 12 + 1:02d}"
+
+
+def reported_period_codes(period: pd.Series, grain: str) -> tuple[np.ndarray, np.ndarray]:
+    """facility_periods.period ('YYYY' or 'YYYY-MM') → (codes, too_coarse mask).
+
+    An annual row cannot be split into months or quarters: it is reported, not spread.
+    """
+    text = period.astype("str").where(period.notna(), "").to_numpy(dtype=str)
+    year = pd.to_numeric(pd.Series(text).str.slice(0, 4), errors="coerce").to_numpy()
+    month = pd.to_numeric(pd.Series(text).str.slice(5, 7), errors="coerce").to_numpy()
+    annual = np.isnan(month) & ~np.isnan(year)
+    months = np.where(np.isnan(year), -1, (np.nan_to_num(year) - 1970) * 12 + np.nan_to_num(month, nan=1) - 1).astype(np.int64)
+    codes = to_grain(months, grain)
+    too_coarse = annual & (grain != "year")
+    return np.where(too_coarse | np.isnan(year), -1, codes), too_coarse

@@ -1,0 +1,71 @@
+"""Which target applies to which facility or group (first matching `when` wins)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .engine.expr_eval import as_mask, evaluate
+from .spec.expr import parse
+from .spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
+
+OPS = ["<=", ">=", "<", ">", "=="]
+
+
+@dataclass
+class UnitTargets:
+    """Per unit (facility or group): target number (NaN = none), op index (−1 = none), and a flag
+    for groups whose facilities disagree."""
+
+    number: np.ndarray
+    op: np.ndarray
+    varies: np.ndarray
+
+
+def targets_for(spec: IndicatorSpec, target_set: TargetSetSpec | None, region: bool) -> list[TargetSpec]:
+    """The target set's entries for this indicator replace the definition's own targets."""
+    if target_set is None:
+        return list(spec.targets)
+    entries = [e for e in target_set.targets if e.indicator == spec.id and e.value is not None]
+    facility = [e.as_target() for e in entries if e.grain == "facility"]
+    regional = [e.as_target() for e in entries if e.grain == "region"]
+    return (regional + facility) if region else facility
+
+
+def facility_targets(targets: list[TargetSpec], facilities: pd.DataFrame) -> UnitTargets:
+    n = len(facilities)
+    number, op = np.full(n, np.nan), np.full(n, -1)
+    undecided = np.ones(n, bool)
+    get = lambda c: facilities[c].reset_index(drop=True)   # noqa: E731
+    for t in targets:
+        hit = undecided & (as_mask(evaluate(parse(t.when), get, n), n) if t.when else np.ones(n, bool))
+        number[hit], op[hit] = t.number, OPS.index(t.op)
+        undecided &= ~hit
+    return UnitTargets(number, op, np.zeros(n, bool))
+
+
+def group_targets(fac: UnitTargets, group_of_fac: np.ndarray, n_groups: int) -> UnitTargets:
+    """A group takes the target its facilities share; facilities that disagree leave it without one."""
+    has = fac.op >= 0
+    frame = pd.DataFrame({"g": group_of_fac[has], "op": fac.op[has], "n": fac.number[has]}).drop_duplicates()
+    counts = frame.groupby("g").size()
+    single = frame[frame["g"].isin(counts[counts == 1].index)]
+    number, op = np.full(n_groups, np.nan), np.full(n_groups, -1)
+    number[single["g"].to_numpy()] = single["n"].to_numpy()
+    op[single["g"].to_numpy()] = single["op"].to_numpy()
+    varies = np.zeros(n_groups, bool)
+    varies[counts[counts > 1].index.to_numpy()] = True
+    return UnitTargets(number, op, varies)
+
+
+def judge(value: np.ndarray, t: UnitTargets) -> np.ndarray:
+    """met as float: 1, 0, or NaN (no target or no value). Broadcasts units × periods."""
+    v = value
+    num = t.number[:, None]
+    res = np.full(v.shape, np.nan)
+    for i, op in enumerate(OPS):
+        rows = (t.op == i)[:, None] & ~np.isnan(v)
+        cmp = {"<=": v <= num, ">=": v >= num, "<": v < num, ">": v > num, "==": np.isclose(v, num)}[op]
+        res = np.where(rows, cmp.astype(float), res)
+    return res
