@@ -46,11 +46,15 @@ def facility_targets(targets: list[TargetSpec], facilities: pd.DataFrame) -> Uni
 
 
 def group_targets(fac: UnitTargets, group_of_fac: np.ndarray, n_groups: int) -> UnitTargets:
-    """A group takes the target its facilities share; facilities that disagree leave it without one."""
-    has = fac.op >= 0
-    frame = pd.DataFrame({"g": group_of_fac[has], "op": fac.op[has], "n": fac.number[has]}).drop_duplicates()
+    """A group takes a target only when every facility in it has that same target.
+
+    A region of hospitals and township clinics is not judged against a target
+    written for level ≥ 2 hospitals; such a group gets no target and a flag.
+    A target for a region total belongs in a target set with `grain: region`.
+    """
+    frame = pd.DataFrame({"g": group_of_fac, "op": fac.op, "n": np.nan_to_num(fac.number, nan=-np.inf)}).drop_duplicates()
     counts = frame.groupby("g").size()
-    single = frame[frame["g"].isin(counts[counts == 1].index)]
+    single = frame[frame["g"].isin(counts[counts == 1].index) & (frame["op"] >= 0)]
     number, op = np.full(n_groups, np.nan), np.full(n_groups, -1)
     number[single["g"].to_numpy()] = single["n"].to_numpy()
     op[single["g"].to_numpy()] = single["op"].to_numpy()

@@ -16,6 +16,7 @@ class ColumnProvider:
     def __init__(self, frame: pd.DataFrame, table: str, fac: np.ndarray, context: "ScanContext"):
         self.frame, self.table, self.fac, self.ctx = frame, table, fac, context
         self._cache: dict[str, pd.Series] = {}
+        self._drug: dict | None = None
 
     def __call__(self, name: str) -> pd.Series:
         if name not in self._cache:
@@ -28,7 +29,9 @@ class ColumnProvider:
         if name in self.frame.columns:
             return self.frame[name]
         if name in DERIVED_COLUMNS.get(self.table, {}):
-            return pd.Series(self.ctx.drug_attributes(self.frame, self.fac)[name])
+            if self._drug is None:
+                self._drug = self.ctx.drug_attributes(self.frame, self.fac)
+            return pd.Series(self._drug[name])
         if name in FACILITY_ATTRIBUTES and name not in TABLES[self.table].by_name:
             return self.ctx.facility_attribute(name, self.fac)
         raise MissingColumnError(
@@ -57,6 +60,7 @@ class ScanContext:
     def __init__(self, tables, facilities: pd.DataFrame, ledger: Ledger, plan):
         self.tables, self.facilities, self.ledger, self.plan = tables, facilities, ledger, plan
         self._resolved: tuple | None = None
+        self._drug_lines_reported = False
 
     def users_of(self, table: str, column: str) -> list[str]:
         from ..spec.expr import columns, parse
@@ -89,7 +93,9 @@ class ScanContext:
     def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray) -> dict:
         resolved, dict_fac = self.resolved_dictionary()
         attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
-        self._report_drug_lines(lines, fac, attrs, resolved)
+        if not self._drug_lines_reported:   # several scans may read the same lines: report them once
+            self._report_drug_lines(lines, fac, attrs, resolved)
+            self._drug_lines_reported = True
         return attrs
 
     def _report_drug_lines(self, lines, fac, attrs, resolved) -> None:

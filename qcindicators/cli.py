@@ -1,0 +1,143 @@
+"""`qci` command line. Bad input exits non-zero with a readable message; --debug shows tracebacks."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputDataError, QCIError
+
+EXIT_INVALID_DATA = 2
+
+
+def _add_compute_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--by", action="append", default=None,
+                   help="facilities column to group by (repeatable); 'region' for the whole region. Default: facility_id")
+    p.add_argument("--period", default="month", choices=["month", "quarter", "year"])
+    p.add_argument("--targets", default=None, help="target-set name or YAML file")
+    p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
+    p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
+    p.add_argument("--quarantine", default=None, metavar="DIR", help="set invalid rows aside in DIR instead of stopping")
+
+
+def _by(args) -> list[str]:
+    if not args.by:
+        return ["facility_id"]
+    return [] if args.by == ["region"] else [b for b in args.by if b != "region"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qci", description="医疗质量指标 / hospital quality indicators")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate the synthetic sample, compute the catalog, write results")
+    p.add_argument("--out", default="qci-demo", help="output folder (default ./qci-demo)")
+
+    p = sub.add_parser("compute", help="compute indicators")
+    p.add_argument("data", help="folder with one file per table")
+    p.add_argument("--indicator", action="append", default=None, help="indicator id (repeatable); default: all the data can feed")
+    p.add_argument("--out", default=None, help="result file: .csv, .xlsx or .parquet")
+    _add_compute_args(p)
+
+    p = sub.add_parser("validate", help="schema checks only")
+    p.add_argument("data")
+    p.add_argument("--aliases", default=None)
+    p.add_argument("--quarantine", default=None, metavar="DIR")
+    p.add_argument("--out", default=None, help="write the failure table (.csv)")
+
+    p = sub.add_parser("explain", help="print the plan for indicators without reading data")
+    p.add_argument("indicator", nargs="+")
+    p.add_argument("--definitions", action="append", default=None)
+
+    p = sub.add_parser("catalog", help="list the built-in indicators")
+    p.add_argument("--definitions", action="append", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputDataError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_INVALID_DATA
+    except (QCIError, FileNotFoundError) as err:
+        if args.debug:
+            raise
+        print(f"错误 / error: {err}", file=sys.stderr)
+        return 1
+
+
+def cmd_validate(args) -> int:
+    from . import read_tables, validate
+    report = validate(read_tables(args.data, aliases=args.aliases),
+                      on_invalid="quarantine" if args.quarantine else "report", quarantine_dir=args.quarantine)
+    print(report.summary())
+    if args.out:
+        report.failures.to_csv(args.out, index=False, encoding="utf-8-sig")
+    if args.quarantine and report.quarantined:
+        print(f"\n已隔离的行写入 / quarantined rows written to {args.quarantine}")
+        return 0
+    return EXIT_INVALID_DATA if len(report.failures) else 0
+
+
+def cmd_compute(args) -> int:
+    from . import compute, read_tables
+    result = compute(read_tables(args.data, aliases=args.aliases), indicators=args.indicator, by=_by(args),
+                     period=args.period, targets=args.targets, definitions=args.definitions,
+                     on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
+    if args.out:
+        result.write(args.out)
+        print(f"{len(result.frame)} 行结果写入 / rows written to {args.out}")
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 60):
+            print(result.frame.drop(columns=["ci_low", "ci_high"]).to_string(index=False, max_rows=60))
+    print(result.diagnostics_summary())
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from . import explain
+    print(explain(args.indicator, definitions=args.definitions))
+    return 0
+
+
+def cmd_catalog(args) -> int:
+    from . import catalog
+    cat = catalog(args.definitions)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.max_rows", 500):
+        print(cat[["id", "name_zh", "unit", "direction", "kind"]].to_string(index=False))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import compute, read_tables, validate
+    from .synthetic import write_tables
+    out = Path(args.out)
+    data = write_tables(out / "data")
+    print(f"合成样例数据 / synthetic sample written to {data}")
+    tables = read_tables(data)
+    report = validate(tables)
+    print(report.summary())
+    by_facility = compute(tables, period="year")
+    by_facility.write(out / "result_by_facility_year.csv")
+    by_facility.write(out / "result_by_facility_year.xlsx")
+    region = compute(tables, by=[], period="year")
+    region.write(out / "result_region_year.csv")
+    frame = region.frame[["indicator", "period", "value", "unit", "target_op", "target", "met", "flags"]]
+    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:,.2f}".format):
+        print("\n全区域按年 / whole region by year:")
+        print(frame.to_string(index=False))
+    print("\n" + by_facility.diagnostics_summary())
+    print(f"\n结果 / results: {out / 'result_by_facility_year.xlsx'}, {out / 'result_region_year.csv'}")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
+            "catalog": cmd_catalog}
+
+if __name__ == "__main__":
+    sys.exit(main())
