@@ -131,11 +131,21 @@ class Combiner:
 
     # -- the tidy frame -----------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
-        parts = [self._rows(i) for i in self.plan.requested]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return pd.DataFrame(columns=["indicator", *self.groups.columns, *RESULT_COLUMNS[1:]])
-        return pd.concat(parts, ignore_index=True)
+        parts = [p for p in (self._rows(i) for i in self.plan.requested) if len(p)]
+        columns = ["indicator", *self.groups.columns, *RESULT_COLUMNS[1:]]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        return self._typed(frame[columns])
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One schema for the tidy result, whether or not any rows came out."""
+        types = {c: self.groups[c].dtype for c in self.groups.columns}
+        types.update({c: "float64" for c in ("numerator", "denominator", "value", "target", "ci_low", "ci_high")})
+        types["met"] = "boolean"
+        out = frame.astype(types)
+        for c in ("indicator", "period", "unit", "target_op", "flags"):
+            out[c] = out[c].astype(str)
+        out.columns = pd.Index(list(out.columns), dtype=object)
+        return out
 
     def _rows(self, ident: str) -> pd.DataFrame:
         grid = self.group_grids[ident]
