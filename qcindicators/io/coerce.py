@@ -12,7 +12,13 @@ from ..contract import BOOL_LABELS, ColumnSpec, TABLES
 from ..schemas.failures import concat_failures, make_failures
 from .aliases import header_map
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+# (shape that must match exactly, strptime format): strptime alone accepts too much ("31/12/2024")
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+DATE_FORMATS = (
+    (r"\d{4}-\d{1,2}-\d{1,2}" + _TIME, "%Y-%m-%d"),
+    (r"\d{4}/\d{1,2}/\d{1,2}" + _TIME, "%Y/%m/%d"),
+    (r"\d{8}", "%Y%m%d"),
+)
 
 
 def canonicalise(raw: pd.DataFrame, table: str, user_aliases=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,15 +68,22 @@ def _present(s: pd.Series) -> np.ndarray:
     return present
 
 
+TEXT_DTYPE = pd.Series([], dtype=str).dtype   # pandas 3: the "str" dtype; pandas 2.x: object
+
+
 def _as_text(s: pd.Series, col: ColumnSpec):
+    """Text in one dtype whatever the source (CSV, Parquet string/large_string, Excel numbers)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("object")
     if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
         # an id that arrived as a number (Parquet, Excel): 12.0 -> "12"; leading zeros were lost upstream
         s = s.astype("Int64")
-    if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-        s = s.astype("str").where(s.notna())
-    return s, None
+    if s.dtype == TEXT_DTYPE and TEXT_DTYPE != object:
+        return s, None
+    missing = s.isna().to_numpy()
+    text = s.astype(object).where(~missing, None)
+    text = text.where(missing, text.astype(str)) if not pd.api.types.is_string_dtype(s.dtype) else text
+    return text.astype(TEXT_DTYPE) if TEXT_DTYPE != object else text, None
 
 
 def _categorical(s: pd.Series) -> pd.Categorical:
@@ -116,17 +129,18 @@ def _as_date(s: pd.Series, col: ColumnSpec):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
         return s.dt.normalize().astype("datetime64[ns]"), None
-    if s.dtype == object and len(s) and hasattr(s.dropna().iloc[0] if s.notna().any() else None, "year"):
-        parsed = pd.to_datetime(s, errors="coerce")
-        return parsed.dt.normalize().astype("datetime64[ns]"), _present(s) & parsed.isna().to_numpy()
     text = s.astype("str").where(s.notna()).str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)  # 20240105.0 from a numeric column
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = text.notna() & (text != "")
-    for fmt in DATE_FORMATS:
+    for shape, fmt in DATE_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        fits = todo & text.str.fullmatch(shape).fillna(False).astype(bool)
+        if not fits.any():
+            continue
+        day = text[fits].str.replace(r"[ T].*$", "", regex=True)
+        parsed = pd.to_datetime(day, format=fmt, errors="coerce")
         ok = parsed.notna()
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
         todo &= out.isna()

@@ -1,6 +1,7 @@
 """Files → raw frames: one file per table, encoding detected, ids kept as text."""
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +51,8 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
         return "utf-8-sig"
     for enc in ("utf-8", "gbk", "gb18030"):
         try:
-            # the sample may end inside a multi-byte character: ignore only that tail
-            head.decode(enc) if len(head) < sample_bytes else head[:-4].decode(enc)
+            # the sample may end inside a multi-byte character: an incremental decoder waits for the rest
+            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < sample_bytes)
             return enc
         except UnicodeDecodeError:
             continue

@@ -1,0 +1,98 @@
+"""Readers: encodings, Chinese headers and labels, formats, ids, dates, clear errors."""
+import pandas as pd
+import pytest
+
+import qcindicators as qci
+from qcindicators.contract import TABLES
+from qcindicators.errors import InputDataError, MissingTableError, UnknownTableError
+
+
+def to_chinese(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Rename to the contract's Chinese headers and write codes as their Chinese labels."""
+    spec = TABLES[table]
+    out = frame.copy()
+    for col in spec.columns:
+        if col.name in out.columns and col.codes and col.kind in ("code",):
+            first = {code: (labels[0] if labels else code) for code, labels in col.codes.items()}
+            out[col.name] = out[col.name].map(lambda v: first.get(v, v))
+        if col.name in out.columns and col.kind == "bool":
+            out[col.name] = out[col.name].map({True: "是", False: "否"})
+    return out.rename(columns={c.name: c.zh for c in spec.columns})
+
+
+@pytest.fixture(scope="module")
+def canonical(sample_dir):
+    t = qci.read_tables(sample_dir)
+    return {n: t[n] for n in ("facilities", "discharges", "drug_orders", "drug_dictionary")}
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig"])
+def test_csv_with_chinese_headers_and_labels_reads_like_parquet(tmp_path, canonical, encoding):
+    for name, frame in canonical.items():
+        out = frame.copy()
+        for c in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[c]):
+                out[c] = out[c].dt.strftime("%Y/%m/%d")     # a second date format
+        to_chinese(out, name).to_csv(tmp_path / f"{TABLES[name].zh}.csv", index=False, encoding=encoding)
+    t = qci.read_tables(tmp_path)
+    for name, frame in canonical.items():
+        got = t[name]
+        assert t.source_info()[name]["encoding"] in ({"gbk", "gb18030"} if encoding.startswith("gb") else {encoding, "utf-8"})
+        pd.testing.assert_frame_equal(got[frame.columns], frame, check_dtype=False, check_categorical=False)
+        assert (got.dtypes.astype(str) == frame.dtypes.astype(str)).all(), name
+
+
+def test_xlsx_reads_like_parquet(tmp_path, canonical):
+    frame = canonical["discharges"].head(200)
+    to_chinese(frame, "discharges").to_excel(tmp_path / "discharges.xlsx", index=False)
+    got = qci.read_tables(tmp_path)["discharges"]
+    pd.testing.assert_frame_equal(got[frame.columns], frame, check_dtype=False, check_categorical=False, rtol=1e-12)
+
+
+def test_ids_keep_leading_zeros_and_dates_parse_in_three_formats():
+    t = qci.read_tables({"discharges": pd.DataFrame({
+        "encounter_id": ["007", "008", "009"], "facility_id": ["0012", "0012", "0012"],
+        "admit_date": ["2024-01-02", "2024/01/03", "20240104"], "discharge_date": ["20240105"] * 3, "total_cost": ["1", "2", "3"]})})
+    d = t["discharges"]
+    assert d["encounter_id"].tolist() == ["007", "008", "009"] and d["facility_id"].iloc[0] == "0012"
+    assert d["admit_date"].dt.day.tolist() == [2, 3, 4]
+
+
+def test_labels_and_booleans_map_to_codes():
+    t = qci.read_tables({"drug_orders": pd.DataFrame({"就诊类型": ["住院", "门诊", "急诊"]}),
+                         "discharges": pd.DataFrame({"进入临床路径": ["是", "N", "1"]})})
+    assert t["drug_orders"]["setting"].tolist() == ["inpatient", "outpatient", "emergency"]
+    assert t["discharges"]["pathway_entered"].tolist() == [True, False, True]
+
+
+def test_user_aliases_map_hqms_codes(tmp_path):
+    (tmp_path / "aliases.yaml").write_text("discharges:\n  ZFY: total_cost\n  LYFS: discharge_disposition\n", encoding="utf-8")
+    t = qci.read_tables({"discharges": pd.DataFrame({"ZFY": ["12.5"], "LYFS": ["死亡"], "my_extra": ["kept"]})},
+                        aliases=tmp_path / "aliases.yaml")
+    d = t["discharges"]
+    assert d["total_cost"].iloc[0] == 12.5 and d["discharge_disposition"].iloc[0] == "5" and d["my_extra"].iloc[0] == "kept"
+
+
+def test_caller_frame_is_not_modified():
+    raw = pd.DataFrame({"机构代码": ["1"], "医院级别": ["二级"], "机构类别": ["综合"], "所有制": ["公立"]})
+    before = raw.copy()
+    qci.read_tables({"facilities": raw})["facilities"]
+    pd.testing.assert_frame_equal(raw, before)
+
+
+def test_clear_errors_for_unknown_table_empty_file_bad_encoding(tmp_path):
+    with pytest.raises(UnknownTableError, match="dischargs.*Did you mean: discharges"):
+        qci.read_tables({"dischargs": pd.DataFrame()})
+    (tmp_path / "discharges.csv").write_bytes(b"")
+    with pytest.raises(InputDataError, match="empty file"):
+        qci.read_tables(tmp_path)["discharges"]
+    (tmp_path / "discharges.csv").write_bytes("encounter_id\n".encode() + bytes([0xff, 0xfe, 0x81, 0x30]) * 10)
+    with pytest.raises(InputDataError, match="cannot decode"):
+        qci.read_tables(tmp_path)["discharges"]
+    with pytest.raises(MissingTableError, match="visits"):
+        qci.read_tables({"facilities": pd.DataFrame({"facility_id": ["1"]})})["visits"]
+
+
+def test_two_headers_for_one_column_is_an_error():
+    with pytest.raises(InputDataError, match="both map to total_cost"):
+        qci.read_tables({"discharges": pd.DataFrame({"住院总费用": [1], "total_cost": [2]})})["discharges"]
