@@ -68,13 +68,15 @@ def _select(cat: Catalog, tables: Tables, indicators: Sequence[str] | None) -> t
 
 
 def _raise_missing(ident: str, reasons: list[str]) -> None:
-    first = reasons[0]
-    kind, what = first.split(":", 1)
-    if kind == "missing_table":
-        raise MissingTableError(f"指标 {ident} 需要表 {what}（{TABLES[what].zh}），但未提供 / indicator {ident!r} needs table {what!r}, which was not supplied")
-    table, column = what.split(".", 1)
-    raise MissingColumnError(f"指标 {ident} 需要 {table} 表的列 {column}，但数据中没有 / indicator {ident!r} needs column "
-                             f"{column!r} of table {table!r}, which the data does not have")
+    """Name everything missing at once: every table, then every column."""
+    tables = [r.split(":", 1)[1] for r in reasons if r.startswith("missing_table:")]
+    columns = [r.split(":", 1)[1] for r in reasons if r.startswith("missing_column:")]
+    if tables:
+        zh = "、".join(f"{t}（{TABLES[t].zh}）" for t in tables)
+        raise MissingTableError(f"指标 {ident} 需要表 {zh}，但未提供 / indicator {ident!r} needs table(s) "
+                                + ", ".join(repr(t) for t in tables) + ", which were not supplied")
+    raise MissingColumnError(f"指标 {ident} 需要的列在数据中没有：{'、'.join(columns)} / indicator {ident!r} needs "
+                             f"column(s) {', '.join(columns)}, which the data does not have")
 
 
 def _groups(facilities: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:

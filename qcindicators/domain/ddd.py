@@ -30,35 +30,48 @@ PROBLEMS_ZH = {
 }
 
 
-def _ddd_lookup() -> dict[str, list[tuple[str, float, str]]]:
-    out: dict[str, list[tuple[str, float, str]]] = {}
+# WHO gives a second DDD for some forms of one substance and route; the Chinese name tells which.
+FORM_NOTES = {"琥乙": "erythromycin ethylsuccinate tablets", "脂质体": "lipid formulations", "脂质": "lipid formulations",
+              "马尿酸": "hippurate", "扁桃酸": "mandelate"}
+
+
+def _ddd_lookup() -> dict[str, list[tuple[str, float, str, str]]]:
+    out: dict[str, list[tuple[str, float, str, str]]] = {}
     for r in ddd_table().itertuples():
-        out.setdefault(r.atc_code, []).append((r.adm_r, r.ddd, r.uom))
+        out.setdefault(r.atc_code, []).append((r.adm_r, r.ddd, r.uom, r.note))
     return out
 
 
-def _pick_ddd(atc: str, adm: str | None, table) -> tuple[float, str, str | None]:
+def _form_note(name) -> str:
+    return next((note for word, note in FORM_NOTES.items() if isinstance(name, str) and word in name), "")
+
+
+def _pick_ddd(atc: str, adm: str | None, table, name=None) -> tuple[float, str, str | None]:
     rows = table.get(atc, [])
     if not rows:
         return math.nan, "", "no_ddd"
     if adm is not None:
         hit = [r for r in rows if r[0] == adm]
+        if len(hit) > 1:   # several forms: the one the name names, else the plain row (no note)
+            note = _form_note(name)
+            hit = [r for r in hit if r[3] == note] or [r for r in hit if not r[3] or "Refers" in r[3]] or hit[:1]
         return (hit[0][1], hit[0][2], None) if hit else (math.nan, "", "no_ddd")
     if len({(r[1], r[2]) for r in rows}) == 1:
         return rows[0][1], rows[0][2], None
     return math.nan, "", "route_needed"
 
 
-def _atc_for(row, adm: str | None, table) -> tuple[str | None, str, str | None]:
+def _atc_for(row, adm: str | None, table) -> tuple[str | None, str, str | None, list[str]]:
+    """(atc, where it came from, problem, candidates the name matched)."""
     atc = row.get("atc_code")
     if isinstance(atc, str) and atc.strip():
-        return atc.strip().upper(), "dictionary", None
+        return atc.strip().upper(), "dictionary", None, []
     cands = candidate_atcs(row.get("generic_name") or "")
     if len(cands) > 1 and adm is not None:
         cands = [c for c in cands if any(r[0] == adm for r in table.get(c, []))]
     if len(cands) == 1:
-        return cands[0], "generic_name", None
-    return None, "", ("ambiguous_atc" if len(cands) > 1 else "no_atc")
+        return cands[0], "generic_name", None, cands
+    return None, "", ("ambiguous_atc" if len(cands) > 1 else "no_atc"), cands
 
 
 def _factor(from_unit: str, to_unit: str, atc: str | None) -> float:
@@ -81,16 +94,18 @@ def _is_combination(atc: str | None) -> bool:
 def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
     route = row.get("route")
     adm = ROUTE_TO_ADM.get(route) if isinstance(route, str) else None
-    atc, atc_source, problem = _atc_for(row, adm, table)
+    atc, atc_source, problem, cands = _atc_for(row, adm, table)
     grade = row.get("antibacterial_class")
     grade = grade if isinstance(grade, str) else None
-    antibacterial = in_scope(atc, include_optional) or (atc is None and grade is not None)
+    # graded by the hospital (分级) or named like one: an antibacterial we must account for
+    antibacterial = in_scope(atc, include_optional) or (
+        atc is None and (grade is not None or any(in_scope(c, include_optional) for c in cands)))
     own_ddd, own_unit = row.get("ddd"), row.get("ddd_unit")
     if isinstance(own_unit, str) and own_ddd is not None and not pd.isna(own_ddd):
         ddd, ddd_unit, ddd_source = float(own_ddd), own_unit, "dictionary"
         problem = None
     elif atc is not None:
-        ddd, ddd_unit, problem = _pick_ddd(atc, adm, table)
+        ddd, ddd_unit, problem = _pick_ddd(atc, adm, table, row.get("generic_name"))
         ddd_source = "WHO"
     else:
         ddd, ddd_unit, ddd_source = math.nan, "", ""

@@ -68,6 +68,8 @@ def parse(text: str) -> Node:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise ExpressionError(f"语法错误 / syntax error at column {err.offset}: {text!r}") from None
+    except (ValueError, RecursionError, MemoryError):   # null bytes, absurd nesting
+        raise ExpressionError(f"无法解析的表达式 / expression cannot be parsed: {text[:80]!r}") from None
     return _convert(tree.body, 0)
 
 

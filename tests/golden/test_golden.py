@@ -1,0 +1,42 @@
+"""Golden files: regenerate with QCI_REGEN_GOLDEN=1 and review the diff."""
+import os
+from pathlib import Path
+
+import pytest
+
+import qcindicators as qci
+from qcindicators.spec.schema import definition_schema, shipped, target_set_schema
+
+HERE = Path(__file__).parent
+REGEN = os.environ.get("QCI_REGEN_GOLDEN") == "1"
+
+PLANS = {
+    "explain_antibacterial_use_density": ["antibacterial_use_density"],
+    "explain_cost_growth_family": ["inpatient_cost_per_discharge_growth", "outpatient_cost_per_visit_growth",
+                                   "inpatient_drug_cost_per_discharge_growth", "outpatient_drug_cost_per_visit_growth"],
+    "explain_staffing": ["ic_staff_per_250_beds", "ic_staff_compliance_share"],
+}
+
+
+def check(name: str, text: str) -> None:
+    path = HERE / f"{name}.txt"
+    if REGEN or not path.exists():
+        path.write_text(text + "\n", encoding="utf-8")
+        if not REGEN:
+            pytest.fail(f"golden file {path.name} was missing; written — review and commit it")
+    assert text + "\n" == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_explain_golden(name):
+    check(name, qci.explain(PLANS[name]))
+
+
+def test_cost_family_shares_one_pass_per_table():
+    text = qci.explain(PLANS["explain_cost_growth_family"])
+    assert text.startswith("plan: 2 scan(s), 8 measure(s)")
+
+
+def test_shipped_json_schemas_are_current():
+    assert shipped("definition.schema.json") == definition_schema()
+    assert shipped("target_set.schema.json") == target_set_schema()

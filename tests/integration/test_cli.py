@@ -1,0 +1,67 @@
+"""The command line as a user runs it."""
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from qcindicators.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "qcindicators.cli", *args], capture_output=True, text=True)
+
+
+def test_demo_writes_results(tmp_path):
+    proc = run("demo", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    region = pd.read_csv(tmp_path / "demo" / "result_region_year.csv", dtype={"period": str})
+    aud = region[(region["indicator"] == "antibacterial_use_density") & (region["period"] == "2024")]
+    assert len(aud) == 1 and 5 < aud["value"].iloc[0] < 60
+    assert (tmp_path / "demo" / "result_by_facility_year.xlsx").stat().st_size > 0
+    assert "全部通过 / all checks passed" in proc.stdout
+
+
+def test_compute_writes_each_format(sample_dir, tmp_path):
+    for suffix in ("csv", "xlsx", "parquet"):
+        out = tmp_path / f"r.{suffix}"
+        code = main(["compute", str(sample_dir), "--indicator", "antibacterial_use_density", "--indicator",
+                     "ic_staff_per_250_beds", "--by", "county", "--period", "quarter", "--out", str(out)])
+        assert code == 0 and out.stat().st_size > 0
+    frame = pd.read_parquet(tmp_path / "r.parquet")
+    assert list(frame.columns[:2]) == ["indicator", "county"] and set(frame["indicator"]) == {"antibacterial_use_density"}
+    # annual staffing reports cannot be split into quarters: reported, not computed
+    assert frame["period"].str.match(r"^\d{4}Q[1-4]$").all()
+
+
+def test_region_grouping_and_unknown_indicator(sample_dir, capsys):
+    assert main(["compute", str(sample_dir), "--indicator", "ic_staff_per_250_beds", "--by", "region", "--period", "year"]) == 0
+    assert main(["compute", str(sample_dir), "--indicator", "antibacterial_use_densty"]) == 1
+    err = capsys.readouterr().err
+    assert "Did you mean: antibacterial_use_density" in err and "Traceback" not in err
+
+
+def test_explain_and_catalog(capsys):
+    assert main(["explain", "antibacterial_use_density"]) == 0
+    assert "scan 1: drug_orders" in capsys.readouterr().out
+    assert main(["catalog"]) == 0
+    assert "抗菌药物使用强度" in capsys.readouterr().out
+
+
+def test_validate_quarantine_directory(tmp_path, sample_dir):
+    d = pd.read_parquet(sample_dir / "discharges.parquet")
+    d.loc[0, "total_cost"] = -1
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in sample_dir.glob("*.parquet"):
+        (d if p.stem == "discharges" else pd.read_parquet(p)).to_parquet(data / p.name)
+    assert main(["validate", str(data)]) == 2
+    assert main(["validate", str(data), "--quarantine", str(tmp_path / "q")]) == 0
+    assert (tmp_path / "q" / "discharges.csv").exists()
+
+
+def test_missing_table_message(tmp_path):
+    pd.DataFrame({"facility_id": ["1"], "level": [2], "facility_type": ["general"], "ownership": ["public"]}).to_csv(
+        tmp_path / "facilities.csv", index=False)
+    proc = run("compute", str(tmp_path), "--indicator", "antibacterial_use_density")
+    assert proc.returncode == 1 and "needs table 'drug_orders'" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,73 @@
+"""The shipped DDD table against the WHO reference, and the dictionary → DDD conversions."""
+import math
+
+import pandas as pd
+import pytest
+
+from qcindicators.domain.ddd import resolve_dictionary
+from qcindicators.domain.reference import ddd_edition, ddd_table, in_scope
+
+PREFIXES = ("J01", "J02", "J04", "J05", "P01AB", "A07AA")
+
+
+def test_ddd_table_matches_who_reference(shared_dir):
+    who = pd.read_csv(shared_dir / "reference" / "who_atc_ddd_antimicrobials_2026-04-25.csv", dtype=str, keep_default_na=False)
+    who = who[who["atc_code"].str.startswith(PREFIXES) & (who["ddd"] != "")]
+    ours = ddd_table()
+    key = ["atc_code", "adm_r", "note"]
+    merged = who.merge(ours.astype({"ddd": str}), on=key, how="outer", suffixes=("_who", "_ours"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    assert (merged["ddd_who"].astype(float) == merged["ddd_ours"].astype(float)).all()
+    assert (merged["uom_who"] == merged["uom_ours"]).all()
+    assert ddd_edition() == "WHO ATC/DDD Index 2026-04-25"
+
+
+@pytest.mark.parametrize("atc,scope", [("J01DD04", True), ("J02AC01", True), ("P01AB01", True), ("J04AC01", False),
+                                       ("J05AH02", False), ("A07AA09", False), ("P01BA01", False), (None, False)])
+def test_chinese_scope(atc, scope):
+    assert in_scope(atc) is scope
+
+
+CASES = [
+    # (dictionary row, expected ATC, expected DDDs per dispensing unit)
+    ({"generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "1g/支"}, "J01DD04", 0.5),
+    ({"generic_name": "盐酸左氧氟沙星片", "route": "oral", "spec": "0.5g*4片"}, "J01MA12", 1.0),
+    ({"generic_name": "甲硝唑片", "route": "oral", "spec": "0.2g*21片"}, "P01AB01", 0.1),
+    ({"generic_name": "甲硝唑氯化钠注射液", "route": "parenteral", "spec": "100ml:0.5g"}, "J01XD01", 0.5 / 1.5),
+    ({"generic_name": "注射用盐酸万古霉素", "route": "parenteral", "spec": "0.5g"}, "J01XA01", 0.25),
+    ({"generic_name": "注射用哌拉西林钠他唑巴坦钠", "route": "parenteral", "spec": "4.5g(4.0g:0.5g)"}, "J01CR05", 4.0 / 14),
+    ({"generic_name": "注射用哌拉西林钠他唑巴坦钠", "route": "parenteral", "spec": "2.25g(8:1)"}, "J01CR05", 2.0 / 14),
+    ({"generic_name": "阿莫西林克拉维酸钾片", "route": "oral", "spec": "1.25g(4:1)"}, "J01CR02", 1.0 / 1.5),
+    ({"generic_name": "注射用青霉素钠", "route": "parenteral", "spec": "80万U"}, "J01CE01", 0.48 / 3.6),
+    ({"generic_name": "注射用青霉素钠", "route": "parenteral", "spec": "160万单位/瓶"}, "J01CE01", 0.96 / 3.6),
+    ({"generic_name": "氟康唑胶囊", "route": "oral", "strength": 150, "strength_unit": "mg"}, "J02AC01", 0.75),
+    ({"generic_name": "多粘菌素B", "route": "parenteral", "spec": "50万U"}, "J01XB02", 0.05 / 0.15),
+    ({"generic_name": "红霉素肠溶片", "route": "oral", "spec": "0.25g"}, "J01FA01", 0.25 / 1.0),
+    ({"generic_name": "琥乙红霉素片", "route": "oral", "spec": "0.25g"}, "J01FA01", 0.25 / 2.0),
+]
+
+
+@pytest.mark.parametrize("row,atc,per_unit", CASES)
+def test_dictionary_row_to_ddd(row, atc, per_unit):
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", **row}])).iloc[0]
+    assert r["atc_code"] == atc and r["problem"] is None
+    assert r["ddd_per_unit"] == pytest.approx(per_unit)
+
+
+@pytest.mark.parametrize("row,problem", [
+    ({"generic_name": "注射用哌拉西林钠他唑巴坦钠", "route": "parenteral", "spec": "4.5g"}, "combination_split_unknown"),
+    ({"generic_name": "硫酸依替米星氯化钠注射液", "route": "parenteral", "spec": "100ml:0.1g", "antibacterial_class": "限制使用级"}, "no_atc"),
+    ({"generic_name": "注射用盐酸万古霉素", "spec": "0.5g"}, "ambiguous_atc"),
+    ({"generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "一支"}, "unparseable_spec"),
+    ({"generic_name": "注射用头孢曲松钠", "route": "parenteral", "strength": 1, "strength_unit": "万U"}, "unit_unconvertible"),
+    ({"generic_name": "阿莫西林胶囊", "atc_code": "J01CA04", "spec": "0.25g*24粒"}, "route_needed"),
+])
+def test_unresolvable_rows_say_why(row, problem):
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", **row}])).iloc[0]
+    assert r["problem"] == problem and math.isnan(r["ddd_per_unit"]) and r["problem_zh"]
+
+
+def test_hospital_ddd_overrides_reference():
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", "generic_name": "硫酸依替米星氯化钠注射液", "route": "parenteral",
+                                          "spec": "100ml:0.1g", "antibacterial_class": "限制使用级", "ddd": 0.3, "ddd_unit": "g"}])).iloc[0]
+    assert r["is_antibacterial"] and r["ddd_source"] == "dictionary" and r["ddd_per_unit"] == pytest.approx(1 / 3)
