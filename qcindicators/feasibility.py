@@ -16,10 +16,6 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
     if "facilities" not in tables:
         reasons.append("missing_table:facilities")
     for m in spec.measures().values():
-        if m.table not in tables:
-            reasons.append(f"missing_table:{m.table}")
-            continue
-        have = set(tables.columns(m.table))
         need = set()
         for text in (m.where, m.value):
             if text:
@@ -30,6 +26,10 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
             need = (need - derived) | {"drug_code", "quantity"}
             if "drug_dictionary" not in tables:
                 reasons.append("missing_table:drug_dictionary")
+        if m.table not in tables:
+            reasons.append(f"missing_table:{m.table}")
+            continue
+        have = set(tables.columns(m.table))
         if "los_days" in need and m.table == "discharges" and "los_days" not in have:
             need = (need - {"los_days"}) | {"admit_date", "discharge_date"}
         basis = period_column(m)
