@@ -59,7 +59,7 @@ class Combiner:
         return np.where(np.isinf(out), np.nan, out)
 
     def _support(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
-        keys = {k.split(": ", 1)[0] for k in (node.numerator, node.denominator) if k}
+        keys = [k for k in (node.numerator, node.denominator) if k]
         total = sum(self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F) for k in keys)
         return (self._rollup(total) if at_groups else total) > 0
 

@@ -56,7 +56,8 @@ class Size:
 
 
 SAMPLE = Size(discharges_per_bed=1.5, visits_per_bed=4.0)
-BENCHMARK = Size(n_facilities=60, discharges_per_bed=2.1, drug_lines_per_stay=27.0, visits_per_bed=28.0)
+# ≈ 1.5 M discharges, 40 M inpatient drug lines, 20 M visits over two years (60 facilities, ~23 000 beds)
+BENCHMARK = Size(n_facilities=60, discharges_per_bed=33.0, drug_lines_per_stay=27.0, visits_per_bed=400.0)
 
 
 def facilities(rng: np.random.Generator, n: int) -> pd.DataFrame:

@@ -29,7 +29,7 @@ class Partials:
     n_groups: int
     grain: str
     measures: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
-    support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)   # rows read per unit × period
+    support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)   # rows passing each measure's filter
     group_grain: set[str] = field(default_factory=set)                          # keys already at group grain
 
     def period_range(self) -> tuple[int, int]:
@@ -78,7 +78,6 @@ class PandasEngine:
             p0, p1 = 0, -1
         P = p1 - p0 + 1
         key = np.where(valid, fac * max(P, 1) + (periods - p0), 0)
-        partials.support[f"{scan.table}[{scan.basis}]"] = (p0, np.bincount(key[valid], minlength=F * P).reshape(F, P).astype(float))
         get = ColumnProvider(frame, scan.table, fac, ctx)
         labels = [label(p0 + i, grain) for i in range(P)]
         for m in scan.measures:
@@ -86,6 +85,8 @@ class PandasEngine:
             if m.where is not None:
                 wanted = as_mask(evaluate(m.where, get, len(frame)), len(frame))
             self._report_unplaced(m, wanted & ~valid, reason, fac, ctx)
+            # a unit × period exists for a measure when at least one row passes its filter
+            partials.support[m.key] = (p0, np.bincount(key[wanted & valid], minlength=F * P).reshape(F, P).astype(float))
             self._measure(m, wanted & valid, key, get, frame, fac, periods, p0, P, partials, group_of_fac, ctx, labels)
 
     def _measure(self, m: MeasureNode, mask, key, get, frame, fac, periods, p0, P, partials, group_of_fac, ctx, labels):
