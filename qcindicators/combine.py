@@ -138,7 +138,9 @@ class Combiner:
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """One schema for the tidy result, whether or not any rows came out."""
-        types = {c: self.groups[c].dtype for c in self.groups.columns}
+        from .io.coerce import TEXT_DTYPE
+        types = {c: (TEXT_DTYPE if isinstance(self.groups[c].dtype, pd.CategoricalDtype) else self.groups[c].dtype)
+                 for c in self.groups.columns}
         types.update({c: "float64" for c in ("numerator", "denominator", "value", "target", "ci_low", "ci_high")})
         types["met"] = "boolean"
         out = frame.astype(types)

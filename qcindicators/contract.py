@@ -10,6 +10,9 @@ from typing import Literal
 
 Kind = Literal["id", "str", "code", "int", "float", "date", "bool", "period"]
 
+LOW_CARDINALITY = {"facility_id", "from_facility_id", "to_facility_id", "drug_code", "county", "city", "dept_code",
+                   "patient_county", "pathway_id", "generic_name", "atc_code", "spec"}
+
 BOOL_LABELS: dict[str, bool] = {
     "true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False,
     "是": True, "否": False, "y": True, "n": False, "yes": True, "no": False, "t": True, "f": False,
@@ -28,6 +31,11 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     note: str = ""
+
+    @property
+    def categorical(self) -> bool:
+        """Few distinct values: held as a categorical (dictionary-encoded), so lookups hash categories, not rows."""
+        return self.kind == "code" or self.name in LOW_CARDINALITY
 
     def label_map(self) -> dict[str, str]:
         """label -> canonical code, including each code itself."""

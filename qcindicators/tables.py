@@ -78,13 +78,14 @@ class Tables:
         src = self._source(name)
         headers = src.headers()
         mapping = header_map(name, headers, self._aliases.get(name))
+        back = {v: k for k, v in mapping.items()}
+        dictionary = [back[c.name] for c in TABLES[name].columns if c.categorical and c.name in back]
         if want is None or src.kind != "parquet":
-            raw = src.read()
+            raw = src.read(None, dictionary)
             want = None
         else:
-            back = {v: k for k, v in mapping.items()}
             need = [back[c] for c in want | set(TABLES[name].key) | {TABLES[name].facility_column or ""} if c in back]
-            raw = src.read(need)
+            raw = src.read(need, dictionary)
         if len(raw) == 0 and src.kind != "frame":
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))

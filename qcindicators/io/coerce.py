@@ -71,8 +71,22 @@ def _present(s: pd.Series) -> np.ndarray:
 TEXT_DTYPE = pd.Series([], dtype=str).dtype   # pandas 3: the "str" dtype; pandas 2.x: object
 
 
+def _plain(col: ColumnSpec) -> ColumnSpec:
+    from dataclasses import replace
+    return replace(col, kind="str", name=col.name + "\0")   # not in LOW_CARDINALITY: plain text
+
+
 def _as_text(s: pd.Series, col: ColumnSpec):
-    """Text in one dtype whatever the source (CSV, Parquet string/large_string, Excel numbers)."""
+    """Text in one dtype whatever the source (CSV, Parquet string/large_string, Excel numbers).
+
+    Low-cardinality columns become categoricals with text categories, whatever the source.
+    """
+    if col.categorical:
+        cat = s if isinstance(s.dtype, pd.CategoricalDtype) else pd.Series(pd.Categorical(_as_text(s, _plain(col))[0]), index=s.index)
+        cats = cat.cat.categories
+        if cats.dtype != TEXT_DTYPE or (len(cats) and not isinstance(cats[0], str)):
+            cat = cat.cat.rename_categories(_as_text(pd.Series(cats), _plain(col))[0].tolist())
+        return cat, None
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("object")
     if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():

@@ -77,9 +77,14 @@ class FileSource:
             return list(pq.read_schema(self.path).names)
         return [str(c) for c in self.raw().columns]
 
-    def read(self, headers: list[str] | None = None) -> pd.DataFrame:
+    def read(self, headers: list[str] | None = None, dictionary: list[str] = ()) -> pd.DataFrame:
         if self.kind == "parquet":
-            return pd.read_parquet(self.path, columns=headers)
+            import pyarrow.parquet as pq
+            names = pq.read_schema(self.path).names
+            want = set(headers or names)
+            # low-cardinality text read dictionary-encoded (→ categorical); dates as datetime64, not objects
+            table = pq.read_table(self.path, columns=headers, read_dictionary=[h for h in dictionary if h in want])
+            return table.to_pandas(date_as_object=False, ignore_metadata=True)
         raw = self.raw()
         return raw if headers is None else raw[headers]
 
@@ -122,5 +127,5 @@ class FrameSource:
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns]
 
-    def read(self, headers: list[str] | None = None) -> pd.DataFrame:
+    def read(self, headers: list[str] | None = None, dictionary: list[str] = ()) -> pd.DataFrame:
         return self.frame if headers is None else self.frame[headers]

@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..codes import codes_against
 from ..contract import TABLES
 
 
@@ -45,8 +46,7 @@ ROW_RULES: tuple[RowRule, ...] = (
 
 def facility_codes(facility_ids: pd.Series, facilities: pd.DataFrame) -> np.ndarray:
     """Integer code of each row's facility in `facilities` (−1 where unknown)."""
-    index = pd.Index(facilities["facility_id"].astype("str"))
-    return index.get_indexer(facility_ids.astype("str"))
+    return codes_against(facility_ids, pd.Index(facilities["facility_id"].astype("str")))
 
 
 def encounter_keys(fac_codes: np.ndarray, ids: pd.Series, uniques: pd.Index) -> np.ndarray:
