@@ -18,7 +18,7 @@ from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .feasibility import missing_inputs
 from .result import Result
-from .schemas.validate import validate
+from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .tables import Tables, read_tables
 
@@ -136,25 +136,45 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
             raise QCIError(f"by 只能用机构表的列 / `by` takes facilities columns; {col!r} is not one." + did_you_mean(col, fac_cols))
     ids, skipped = _select(cat, tables, indicators)
     plan = compile_plan(cat, ids)
-    needed = plan.table_columns()
-    needed["facilities"] = set(needed.get("facilities", set())) | set(by) | (set(fac_cols) & set(TABLES["facilities"].by_name))
-    needed = {t: sorted(c & set(tables.columns(t)) | set(TABLES[t].required)) for t, c in needed.items() if t in tables}
-    report = validate(tables, columns=needed, on_invalid="quarantine" if on_invalid == "quarantine" else "raise",
-                      quarantine_dir=quarantine_dir)
-    tables = report.tables
-    ledger = Ledger()
-    for rec in report.warnings.itertuples(index=False):
-        ledger.add(rec.table, rec.rule, rec.rows, rec.message_zh, rec.message_en)
-    for table, n in report.quarantined.items():
-        ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
-    facilities = tables.load("facilities", needed["facilities"])
+    gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
+    facilities = _checked_facilities(tables, gate)
+    _whole_table_checks(plan, tables, facilities, gate)
     group_of_fac, groups = _groups(facilities, by)
-    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger)
+    ledger = Ledger()
+    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger, gate)
+    failures = gate.failures()
+    if len(failures) and on_invalid != "quarantine":
+        from .schemas.validate import ValidationReport
+        summary = ValidationReport(failures, pd.DataFrame(columns=["table", "rule", "rows", "message_zh", "message_en"]),
+                                   {}, tables).summary()
+        raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{summary}", failures)
+    for table, n in gate.quarantined.items():
+        ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
     combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set)
     combiner.run()
-    frame = combiner.frame()
-    provenance = _provenance(plan, cat, tables, report.row_counts, target_set, by, period)
-    return Result(frame, ledger.frame(), provenance, plan.explain(), skipped)
+    counts = {t: tables.n_rows(t) for t in sorted({s.table for s in plan.scans} | {"facilities"}) if t in tables}
+    provenance = _provenance(plan, cat, tables, counts, target_set, by, period)
+    return Result(combiner.frame(), ledger.frame(), provenance, plan.explain(), skipped)
+
+
+def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
+    """The facilities table, checked whole before anything else: every other table is judged against it."""
+    frame = tables.load("facilities")
+    gate.add(required_column_failures(tables, "facilities"))
+    gate.add(key_failures(tables, "facilities"))
+    bad = gate.check(TableChecker("facilities", None, None), frame, 0, tables.read_failures("facilities"))
+    return frame[~bad].reset_index(drop=True) if bad.any() else frame
+
+
+def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, gate: Gate) -> None:
+    """Checks that need a whole table, only where the plan reads the columns they are about."""
+    reads = plan.table_columns()
+    for table in {s.table for s in plan.scans}:
+        gate.add(required_column_failures(tables, table))
+        if TABLES[table].key and set(TABLES[table].key) <= reads.get(table, set()) and table != "discharges":
+            gate.add(key_failures(tables, table))
+    if "encounter_id" in reads.get("procedures", set()):
+        gate.add(procedure_parent_failures(tables, facilities))
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period) -> dict:

@@ -19,14 +19,14 @@ class Ledger:
                                               "affects": affects, "message_zh": zh, "message_en": en}],
                                             columns=LEDGER_COLUMNS))
 
-    def add_grid(self, table: str, check: str, counts: np.ndarray, fac_ids: np.ndarray, labels: list[str],
+    def add_grid(self, table: str, check: str, counts: np.ndarray, fac_ids: np.ndarray, label_of,
                  zh: str, en: str, quantity: np.ndarray | None = None, affects: str = "") -> None:
-        """counts: facilities × periods; one ledger row per non-zero cell."""
+        """counts: facilities × periods; one ledger row per non-zero cell; label_of(period code) -> text."""
         f, p = np.nonzero(counts)
         if not len(f):
             return
         self._parts.append(pd.DataFrame({
-            "table": table, "facility_id": fac_ids[f], "period": np.asarray(labels, dtype=object)[p], "check": check,
+            "table": table, "facility_id": fac_ids[f], "period": [label_of(int(i)) for i in p], "check": check,
             "rows": counts[f, p].astype(np.int64), "quantity": quantity[f, p] if quantity is not None else np.nan,
             "affects": affects, "message_zh": zh, "message_en": en}, columns=LEDGER_COLUMNS))
 
@@ -35,6 +35,10 @@ class Ledger:
             self._parts.append(frame.reindex(columns=LEDGER_COLUMNS))
 
     def frame(self) -> pd.DataFrame:
+        """The ledger, one row per (table, facility, period, check, affects): batches summed."""
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in LEDGER_COLUMNS})
-        return pd.concat(self._parts, ignore_index=True)
+        f = pd.concat(self._parts, ignore_index=True)
+        keys = ["table", "facility_id", "period", "check", "affects", "message_zh", "message_en"]
+        f = f.groupby(keys, dropna=False, sort=False).agg(rows=("rows", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)))
+        return f.reset_index()[LEDGER_COLUMNS]

@@ -92,6 +92,39 @@ class Tables:
         self._cache[name] = (want, frame, failures)
         return frame, failures
 
+    def batches(self, name: str, columns: Iterable[str], rows: int = 1 << 20):
+        """Yield (first row number, canonical frame, read failures) for `columns`, a batch at a time.
+
+        Parquet is streamed by row groups, so a 60-million-row table never sits in memory whole;
+        other sources are read once and sliced.
+        """
+        src = self._source(name)
+        if src.kind != "parquet" or name in self._cache:
+            frame, failures = self._load(name, columns)
+            for start in range(0, max(len(frame), 1), rows):
+                part = frame.iloc[start:start + rows]
+                f = failures[(failures["row"] > start) & (failures["row"] <= start + rows)]
+                yield start, part.reset_index(drop=True), f.assign(row=f["row"] - start)
+            return
+        mapping = header_map(name, src.headers(), self._aliases.get(name))
+        back = {v: k for k, v in mapping.items()}
+        dictionary = [back[c.name] for c in TABLES[name].columns if c.categorical and c.name in back]
+        need = [back[c] for c in sorted(set(columns)) if c in back]
+        import pyarrow.parquet as pq
+        start = 0
+        for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):
+            raw = batch.to_pandas(date_as_object=False, ignore_metadata=True)
+            frame, failures = canonicalise(raw, name, self._aliases.get(name))
+            yield start, frame, failures
+            start += len(frame)
+
+    def n_rows(self, name: str) -> int | None:
+        src = self._source(name)
+        if src.kind == "parquet":
+            import pyarrow.parquet as pq
+            return pq.ParquetFile(src.path).metadata.num_rows
+        return len(self.load(name))
+
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.load(name)
 

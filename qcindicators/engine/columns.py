@@ -57,10 +57,19 @@ def derive_los_days(frame: pd.DataFrame, ledger: Ledger) -> pd.Series:
 class ScanContext:
     """What scans share: facilities, the drug dictionary resolution, the ledger."""
 
-    def __init__(self, tables, facilities: pd.DataFrame, ledger: Ledger, plan):
-        self.tables, self.facilities, self.ledger, self.plan = tables, facilities, ledger, plan
+    def __init__(self, tables, facilities: pd.DataFrame, ledger: Ledger, plan, gate):
+        self.tables, self.facilities, self.ledger, self.plan, self.gate = tables, facilities, ledger, plan, gate
+        self.fac_index = pd.Index(facilities["facility_id"].astype("str"))
         self._resolved: tuple | None = None
-        self._drug_lines_reported = False
+        self._stays = None
+
+    def stays(self) -> "StayIndex":
+        """Each stay's discharge month, built once per computation (and its key checked)."""
+        if self._stays is None:
+            from ..schemas.checker import key_failures
+            self.gate.add(key_failures(self.tables, "discharges"))
+            self._stays = StayIndex(self.tables.load("discharges", ["facility_id", "encounter_id", "discharge_date"]), self.fac_index)
+        return self._stays
 
     def users_of(self, table: str, column: str) -> list[str]:
         from ..spec.expr import columns, parse
@@ -85,7 +94,7 @@ class ScanContext:
             from ..codes import codes_against
             d = self.tables.load("drug_dictionary")
             resolved = resolve_dictionary(d)
-            dict_fac = (codes_against(d["facility_id"], pd.Index(self.facilities["facility_id"]))
+            dict_fac = (codes_against(d["facility_id"], self.fac_index)
                         if "facility_id" in d.columns else np.full(len(d), -1))
             self._resolved = (resolved, dict_fac)
         return self._resolved
@@ -93,9 +102,7 @@ class ScanContext:
     def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray) -> dict:
         resolved, dict_fac = self.resolved_dictionary()
         attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
-        if not self._drug_lines_reported:   # several scans may read the same lines: report them once
-            self._report_drug_lines(lines, fac, attrs, resolved)
-            self._drug_lines_reported = True
+        self._report_drug_lines(lines, fac, attrs, resolved)    # once per batch: scans share the batch's columns
         return attrs
 
     def _report_drug_lines(self, lines, fac, attrs, resolved) -> None:
@@ -124,3 +131,27 @@ def _per_facility(ledger: Ledger, table: str, check: str, mask: np.ndarray, fac:
     for f in np.flatnonzero(counts):   # one ledger row per facility, not per line
         ledger.add(table, check, int(counts[f]), zh, en, facility_id=fac_ids[f] if f < len(fac_ids) else None,
                    quantity=float(sums[f]))
+
+
+class StayIndex:
+    """(facility, encounter) → discharge month, by integer keys: one hash of the stays' ids, then searchsorted."""
+
+    def __init__(self, discharges: pd.DataFrame, fac_index: pd.Index):
+        from ..codes import codes_against
+        from .periods import month_codes
+        self.uniques = pd.Index(pd.unique(discharges["encounter_id"].astype("str")))
+        self.width = len(self.uniques) + 1
+        key = codes_against(discharges["facility_id"], fac_index) * self.width + self.uniques.get_indexer(discharges["encounter_id"].astype("str"))
+        order = np.argsort(key, kind="stable")
+        self.keys = key[order]
+        self.months = month_codes(discharges["discharge_date"])[order]
+
+    def discharge_months(self, fac: np.ndarray, encounter_ids: pd.Series) -> np.ndarray:
+        """Discharge month of each row's stay; −1 where the stay is not found."""
+        if not len(self.keys):
+            return np.full(len(fac), -1, np.int64)
+        pos_in_uniques = self.uniques.get_indexer(encounter_ids.astype("str"))
+        key = fac * self.width + pos_in_uniques
+        pos = np.searchsorted(self.keys, key).clip(0, len(self.keys) - 1)
+        found = (pos_in_uniques >= 0) & (fac >= 0) & (self.keys[pos] == key)
+        return np.where(found, self.months[pos], -1)

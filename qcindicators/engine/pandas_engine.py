@@ -1,9 +1,11 @@
-"""The pandas engine: each scan is one pass of integer keys and `np.bincount`s.
+"""The pandas engine: tables streamed in batches; each measure one `np.bincount` per batch.
 
-It returns partial aggregates per facility × period (count-distinct per group ×
-period, as distinct counts do not add up across facilities). Everything that
-turns partials into indicator values lives in `combine`, so another engine only
-has to produce the same `Partials`.
+Every scan of a table is served by one read of that table. Rows get an integer
+key facility × period on a fixed absolute period axis, so the partial aggregates
+of successive batches simply add up; memory is bounded by the batch, not the
+table. Count-distinct is kept per group × period (distinct values do not add up
+across facilities). Everything that turns partials into indicator values lives
+in `combine`, so another engine only has to produce the same `Partials`.
 """
 from __future__ import annotations
 
@@ -16,14 +18,17 @@ from ..codes import codes_against
 from ..compile.plan import MeasureNode, Plan, ScanNode
 from ..contract import TABLES
 from ..diagnostics import Ledger
+from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext
 from .expr_eval import as_mask, as_values, evaluate
-from .periods import label, month_codes, reported_period_codes, to_grain
+from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
+
+BATCH_ROWS = 1 << 20
 
 
 @dataclass
 class Partials:
-    """Partial aggregates: {measure key: (first period code, array units × periods)}."""
+    """Partial aggregates on the absolute period axis: {measure key: (0, array units × SPAN)}."""
 
     n_facilities: int
     n_groups: int
@@ -31,133 +36,166 @@ class Partials:
     measures: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
     support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)   # rows passing each measure's filter
     group_grain: set[str] = field(default_factory=set)                          # keys already at group grain
+    nulls: dict[str, np.ndarray] = field(default_factory=dict)                  # rows whose summed value was missing
 
     def period_range(self) -> tuple[int, int]:
-        spans = [(p0, p0 + a.shape[1] - 1) for p0, a in list(self.measures.values()) + list(self.support.values()) if a.shape[1]]
-        if not spans:
-            return 0, -1
-        return min(s[0] for s in spans), max(s[1] for s in spans)
+        used = np.zeros(SPAN[self.grain], bool)
+        for _, arr in self.support.values():
+            used |= arr.any(axis=0)
+        idx = np.flatnonzero(used)
+        return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
 
     def aligned(self, store: dict, key: str, p0: int, n: int, rows: int) -> np.ndarray:
-        """The partial for `key` placed on the period axis [p0, p0 + n)."""
-        out = np.zeros((rows, n))
+        """The partial for `key` on the period axis [p0, p0 + n)."""
         if key not in store:
-            return out
-        q0, arr = store[key]
-        lo, hi = max(p0, q0), min(p0 + n, q0 + arr.shape[1])
-        if hi > lo:
-            out[:, lo - p0:hi - p0] = arr[:, lo - q0:hi - q0]
-        return out
+            return np.zeros((rows, n))
+        return store[key][1][:, p0:p0 + n].copy()
 
 
 class PandasEngine:
     name = "pandas"
 
     def run(self, plan: Plan, tables, facilities: pd.DataFrame, group_of_facility: np.ndarray, n_groups: int,
-            grain: str, ledger: Ledger) -> Partials:
-        ctx = ScanContext(tables, facilities, ledger, plan)
+            grain: str, ledger: Ledger, gate: Gate) -> Partials:
+        ctx = ScanContext(tables, facilities, ledger, plan, gate)
         partials = Partials(len(facilities), n_groups, grain)
+        by_table: dict[str, list[ScanNode]] = {}
         for scan in plan.scans:
-            self._scan(scan, ctx, partials, group_of_facility, grain)
+            by_table.setdefault(scan.table, []).append(scan)
+        for table, scans in by_table.items():
+            self._table_pass(table, scans, ctx, partials, group_of_facility, grain)
+        fac_ids = facilities["facility_id"].astype(str).to_numpy()
+        for key, counts in partials.nulls.items():
+            ledger.add_grid(key.split("[", 1)[0], "null_value", counts, fac_ids, lambda p: label(p, grain),
+                            f"求和/均值的值为空，未计入：{key}", f"value missing, not counted: {key}", affects=key)
         return partials
 
-    # -- one pass over one table ---------------------------------------------------
-    def _scan(self, scan: ScanNode, ctx: ScanContext, partials: Partials, group_of_fac: np.ndarray, grain: str) -> None:
-        spec = TABLES[scan.table]
-        needed = scan.reads() & set(ctx.tables.columns(scan.table)) | ({"encounter_id"} if scan.basis.startswith("discharges.") else set())
-        frame = ctx.tables.load(scan.table, sorted(needed | _raw_inputs(scan)))
-        fac_index = pd.Index(ctx.facilities["facility_id"].astype("str"))
-        fac = codes_against(frame[spec.facility_column], fac_index)
-        periods, reason = self._periods(scan, frame, fac, ctx, grain)
+    def _table_pass(self, table: str, scans: list[ScanNode], ctx: ScanContext, partials: Partials,
+                    group_of_fac: np.ndarray, grain: str) -> None:
+        """One read of `table`, batch by batch, feeding every scan and measure that reads it."""
+        have = set(ctx.tables.columns(table))
+        reads = set().union(*(s.reads() for s in scans)) | set().union(*(_raw_inputs(s) for s in scans))
+        if any(s.basis.startswith("discharges.") for s in scans):
+            reads.add("encounter_id")
+        needed = sorted((reads & have) | {TABLES[table].facility_column})
+        checker = TableChecker(table, set(needed), ctx.facilities)
+        acc = _Accumulators(partials, grain)
+        for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
+            bad = ctx.gate.check(checker, frame, offset, read_failures)
+            fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
+            get = ColumnProvider(frame, table, fac, ctx)
+            for scan in scans:
+                self._scan_batch(scan, frame, fac, ~bad, get, ctx, acc, group_of_fac, grain)
+        acc.store(partials)
+
+    def _scan_batch(self, scan, frame, fac, good, get, ctx, acc, group_of_fac, grain) -> None:
+        n = len(frame)
+        wanted = {}
+        for m in scan.measures:
+            w = good.copy()
+            if m.where is not None:
+                w &= as_mask(evaluate(m.where, get, n), n)
+            wanted[m.key] = w
+        any_wanted = np.logical_or.reduce(list(wanted.values())) if wanted else np.zeros(n, bool)
+        periods, reason = self._periods(scan, frame, fac, ctx, grain, any_wanted)
         reason = np.where(fac < 0, 1, reason)
         valid = reason == 0
-        F = partials.n_facilities
-        if valid.any():
-            p0, p1 = int(periods[valid].min()), int(periods[valid].max())
-        else:
-            p0, p1 = 0, -1
-        P = p1 - p0 + 1
-        key = np.where(valid, fac * max(P, 1) + (periods - p0), 0)
-        get = ColumnProvider(frame, scan.table, fac, ctx)
-        labels = [label(p0 + i, grain) for i in range(P)]
+        key = np.where(valid, fac * SPAN[grain] + periods, 0)
         for m in scan.measures:
-            wanted = np.ones(len(frame), bool)
-            if m.where is not None:
-                wanted = as_mask(evaluate(m.where, get, len(frame)), len(frame))
-            self._report_unplaced(m, wanted & ~valid, reason, fac, ctx)
-            # a unit × period exists for a measure when at least one row passes its filter
-            partials.support[m.key] = (p0, np.bincount(key[wanted & valid], minlength=F * P).reshape(F, P).astype(float))
-            self._measure(m, wanted & valid, key, get, frame, fac, periods, p0, P, partials, group_of_fac, ctx, labels)
+            w = wanted[m.key]
+            self._report_unplaced(m, w & ~valid, reason, fac, ctx)
+            use = w & valid
+            acc.add(m.key + "#support", "count", key[use], None)
+            self._measure(m, use, key, get, fac, periods, acc, group_of_fac, ctx, grain)
 
-    def _measure(self, m: MeasureNode, mask, key, get, frame, fac, periods, p0, P, partials, group_of_fac, ctx, labels):
-        F, n = partials.n_facilities, len(frame)
+    def _measure(self, m: MeasureNode, use, key, get, fac, periods, acc, group_of_fac, ctx, grain) -> None:
+        n = len(use)
         if m.agg == "count":
-            partials.measures[m.key] = (p0, np.bincount(key[mask], minlength=F * P).reshape(F, P).astype(float))
+            acc.add(m.key, "count", key[use], None)
             return
+        values = evaluate(m.value, get, n)
         if m.agg == "count_distinct":
-            values = evaluate(m.value, get, n)
-            codes, _ = pd.factorize(values[mask] if isinstance(values, pd.Series) else pd.Series(np.full(n, values))[mask])
-            # distinct values do not add up across facilities: count them at each grain directly
-            for suffix, unit_of_fac, U in (("", group_of_fac, partials.n_groups), ("@facility", np.arange(F), F)):
-                ukey = unit_of_fac[fac[mask]] * P + (periods[mask] - p0)
-                ok = codes >= 0
-                pairs = np.unique(np.stack([ukey[ok], codes[ok]]), axis=1) if ok.any() else np.zeros((2, 0), np.int64)
-                partials.measures[m.key + suffix] = (p0, np.bincount(pairs[0], minlength=U * P).reshape(U, P).astype(float))
-            partials.group_grain.add(m.key)
+            s = values if isinstance(values, pd.Series) else pd.Series(np.full(n, values))
+            acc.add_distinct(m.key, s[use], fac[use], periods[use], group_of_fac)
             return
-        vals = as_values(evaluate(m.value, get, n), n)
-        null = mask & np.isnan(vals)
-        if null.any() and m.value is not None and "ddd_count" not in {getattr(m.value, "name", "")}:
-            counts = np.bincount(key[null], minlength=F * P).reshape(F, P)
-            ctx.ledger.add_grid(m.table, "null_value", counts, ctx.facilities["facility_id"].to_numpy(), labels,
-                                f"求和/均值的值为空，未计入：{m.key}", f"value missing, not counted: {m.key}", affects=m.key)
-        use = mask & ~np.isnan(vals)
-        if m.agg == "max":
-            arr = np.full(F * P, -np.inf)
-            np.maximum.at(arr, key[use], vals[use])
-            arr[np.isinf(arr)] = np.nan
-            partials.measures[m.key] = (p0, arr.reshape(F, P))
-            return
-        partials.measures[m.key] = (p0, np.bincount(key[use], weights=vals[use], minlength=F * P).reshape(F, P))
+        vals = as_values(values, n)
+        null = use & np.isnan(vals)
+        if null.any() and getattr(m.value, "name", "") != "ddd_count":   # drug lines say why themselves
+            acc.add(m.key + "#null", "count", key[null], None)
+        ok = use & ~null
+        acc.add(m.key, m.agg, key[ok], vals[ok])
 
     # -- which period each row belongs to ----------------------------------------------
-    def _periods(self, scan: ScanNode, frame: pd.DataFrame, fac: np.ndarray, ctx: ScanContext, grain: str):
-        """(period code per row, reason code: 0 placed, 2 no date, 3 no discharge for the stay, 4 annual row)."""
+    def _periods(self, scan: ScanNode, frame: pd.DataFrame, fac, ctx: ScanContext, grain: str, rows: np.ndarray):
+        """(absolute period code per row, reason: 0 placed, 2 no date, 3 no stay, 4 annual row, 5 out of range)."""
         if scan.table == "facility_periods":
             codes, too_coarse = reported_period_codes(frame["period"], grain)
-            return codes, np.where(too_coarse, 4, np.where(codes < 0, 2, 0))
-        if scan.basis.startswith("discharges."):
-            codes = to_grain(self._stay_discharge_months(frame, fac, ctx), grain)
-            return codes, np.where(codes < 0, 3, 0)
-        codes = to_grain(month_codes(frame[scan.basis]), grain)
-        return codes, np.where(codes < 0, 2, 0)
-
-    def _stay_discharge_months(self, frame, fac, ctx: ScanContext) -> np.ndarray:
-        """Each child row's stay → its discharge month, via integer keys (no string merge)."""
-        disc = ctx.tables.load("discharges", ["facility_id", "encounter_id", "discharge_date"])
-        fac_index = pd.Index(ctx.facilities["facility_id"].astype("str"))
-        dfac = codes_against(disc["facility_id"], fac_index)
-        uniques = pd.Index(pd.unique(disc["encounter_id"].astype("str")))
-        width = len(uniques) + 1
-        dkey = dfac * width + uniques.get_indexer(disc["encounter_id"].astype("str"))
-        ckey_pos = codes_against(frame["encounter_id"], uniques)
-        ckey = fac * width + ckey_pos
-        order = np.argsort(dkey, kind="stable")
-        pos = np.searchsorted(dkey[order], ckey).clip(0, max(len(order) - 1, 0))
-        found = (ckey_pos >= 0) & (fac >= 0) & (dkey[order][pos] == ckey) if len(order) else np.zeros(len(frame), bool)
-        return np.where(found, month_codes(disc["discharge_date"])[order][pos] if len(order) else -1, -1)
+            reason = np.where(too_coarse, 4, np.where(codes < 0, 2, 0))
+        elif scan.basis.startswith("discharges."):
+            months = np.full(len(frame), -1, np.int64)
+            months[rows] = ctx.stays().discharge_months(fac[rows], frame["encounter_id"][rows])
+            codes = to_grain(months, grain)
+            reason = np.where(codes < 0, 3, 0)
+        else:
+            codes = to_grain(month_codes(frame[scan.basis]), grain)
+            reason = np.where(codes < 0, 2, 0)
+        out_of_range = (codes >= SPAN[grain]) | (codes == -2)
+        return np.where(out_of_range, -1, codes), np.where(out_of_range, 5, reason)
 
     def _report_unplaced(self, m: MeasureNode, lost: np.ndarray, reason: np.ndarray, fac: np.ndarray, ctx: ScanContext) -> None:
         """Rows a measure wants but no period or facility can take: counted per facility and reason."""
         if not lost.any():
             return
-        fac_ids = ctx.facilities["facility_id"].to_numpy()
+        fac_ids = ctx.facilities["facility_id"].astype(str).to_numpy()
         for code in np.unique(reason[lost]):
             rows = lost & (reason == code)
             check, zh, en = UNPLACED[int(code)]
-            for f in np.unique(fac[rows]):
-                n = int((rows & (fac == f)).sum())
-                ctx.ledger.add(m.table, check, n, zh, en, facility_id=fac_ids[f] if f >= 0 else None, affects=m.key)
+            counts = np.bincount(np.where(fac[rows] >= 0, fac[rows], len(fac_ids)), minlength=len(fac_ids) + 1)
+            for f in np.flatnonzero(counts):
+                ctx.ledger.add(m.table, check, int(counts[f]), zh, en, facility_id=fac_ids[f] if f < len(fac_ids) else None,
+                               affects=m.key)
+
+
+class _Accumulators:
+    """Running sums, counts and maxima per measure; distinct (unit, period, value) triples."""
+
+    def __init__(self, partials: Partials, grain: str):
+        self.F, self.G, self.P = partials.n_facilities, partials.n_groups, SPAN[grain]
+        self.arrays: dict[str, np.ndarray] = {}
+        self.distinct: dict[str, list[pd.DataFrame]] = {}
+
+    def add(self, key: str, agg: str, keys: np.ndarray, values: np.ndarray | None) -> None:
+        size = self.F * self.P
+        if agg == "max":
+            arr = self.arrays.setdefault(key, np.full(size, -np.inf))
+            np.maximum.at(arr, keys, values)
+            return
+        arr = self.arrays.setdefault(key, np.zeros(size))
+        arr += np.bincount(keys, weights=values, minlength=size)
+
+    def add_distinct(self, key: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, group_of_fac) -> None:
+        self.distinct.setdefault(key, []).append(pd.DataFrame({"f": fac, "p": periods, "v": values.to_numpy()}).dropna()
+                                                 .drop_duplicates())
+        self.group_of_fac = group_of_fac
+
+    def store(self, partials: Partials) -> None:
+        for key, arr in self.arrays.items():
+            if key.endswith("#support"):
+                partials.support[key[:-8]] = (0, arr.reshape(self.F, self.P))
+            elif key.endswith("#null"):
+                partials.nulls[key[:-5]] = arr.reshape(self.F, self.P)
+            else:
+                arr = np.where(np.isinf(arr), np.nan, arr)
+                partials.measures[key] = (0, arr.reshape(self.F, self.P))
+        for key, parts in self.distinct.items():
+            triples = pd.concat(parts, ignore_index=True).drop_duplicates()
+            # distinct values do not add up across facilities: count them at each grain directly
+            for suffix, unit, U in (("@facility", triples["f"].to_numpy(), self.F),
+                                    ("", self.group_of_fac[triples["f"].to_numpy()], self.G)):
+                pairs = pd.DataFrame({"k": unit * self.P + triples["p"].to_numpy(), "v": triples["v"].to_numpy()}).drop_duplicates()
+                partials.measures[key + suffix] = (0, np.bincount(pairs["k"].to_numpy(np.int64), minlength=U * self.P)
+                                                   .reshape(U, self.P).astype(float))
+            partials.group_grain.add(key)
 
 
 UNPLACED = {
@@ -166,6 +204,7 @@ UNPLACED = {
     3: ("no_parent_discharge", "找不到所属出院记录（仍在院），按出院队列口径不计入",
         "no discharge for this stay (still in hospital): not counted on the discharge-cohort basis"),
     4: ("period_too_coarse", "年度填报数据不能拆分为月或季度，未使用", "annual rows cannot be split into months or quarters; ask for period='year'"),
+    5: ("date_out_of_range", "日期不在 1970–2100 年之间，未使用", "date outside 1970–2100; not used"),
 }
 
 

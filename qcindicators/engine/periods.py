@@ -5,18 +5,20 @@ import numpy as np
 import pandas as pd
 
 MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
+# a fixed absolute axis, 1970 to 2100, so partials of any batch, file or engine line up by addition
+SPAN = {"month": 131 * 12, "quarter": 131 * 4, "year": 131}
 YOY_LAG = {"month": 12, "quarter": 4, "year": 1}
 
 
 def month_codes(dates: pd.Series) -> np.ndarray:
-    """Months since 1970-01 (−1 where missing)."""
-    values = dates.to_numpy(dtype="datetime64[ns]") if not isinstance(dates, np.ndarray) else dates
+    """Months since 1970-01 (−1 where missing, −2 before 1970)."""
+    values = dates.to_numpy() if not isinstance(dates, np.ndarray) else dates
     months = values.astype("datetime64[M]").astype(np.int64)
-    return np.where(np.isnat(values), -1, months)
+    return np.where(np.isnat(values), -1, np.where(months < 0, -2, months))
 
 
 def to_grain(months: np.ndarray, grain: str) -> np.ndarray:
-    return np.where(months >= 0, months // MONTHS_PER[grain], -1)
+    return np.where(months >= 0, months // MONTHS_PER[grain], months)
 
 
 def label(code: int, grain: str) -> str:

@@ -12,7 +12,7 @@ from ..contract import TABLES
 from .failures import FAILURE_COLUMNS, concat_failures, empty_failures, row_keys
 
 
-def build_schema(table: str, columns: list[str] | None = None) -> pa.DataFrameSchema:
+def build_schema(table: str, columns: list[str] | None = None, check_keys: bool = True) -> pa.DataFrameSchema:
     """A pandera schema for `table`, restricted to `columns` (None: every contract column).
 
     Types are already canonical (the readers coerce them), so the schema checks
@@ -21,7 +21,7 @@ def build_schema(table: str, columns: list[str] | None = None) -> pa.DataFrameSc
     spec = TABLES[table]
     cols = {}
     for c in spec.columns:
-        if columns is not None and c.name not in columns and not c.required:
+        if columns is not None and c.name not in columns:
             continue
         checks = []
         if c.min is not None:
@@ -29,7 +29,7 @@ def build_schema(table: str, columns: list[str] | None = None) -> pa.DataFrameSc
         if c.max is not None:
             checks.append(pa.Check.le(c.max, ignore_na=True))
         cols[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=c.required)
-    unique = [k for k in spec.key if k in cols] if spec.key else None
+    unique = [k for k in spec.key if k in cols] if spec.key and check_keys else None
     if table == "drug_dictionary":
         unique = None  # facility_id is optional there; the key is checked in rules.py
     return pa.DataFrameSchema(cols, unique=unique or None, report_duplicates="all", strict=False)
@@ -53,9 +53,14 @@ def _messages(check: str, column: str | None, table: str) -> tuple[str, str, str
     return check, f"{label}未通过检查 {check}", f"{column} failed check {check}"
 
 
-def pandera_failures(frame: pd.DataFrame, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Run the table's pandera schema lazily and return every failure as tidy rows."""
-    schema = build_schema(table, columns)
+def pandera_failures(frame: pd.DataFrame, table: str, columns: list[str] | None = None,
+                     check_keys: bool = True) -> pd.DataFrame:
+    """Run the table's pandera schema lazily and return every failure as tidy rows.
+
+    Required columns outside `columns` are not demanded here (their presence is checked from
+    the headers); keys are checked per batch only when `check_keys`.
+    """
+    schema = build_schema(table, columns, check_keys)
     try:
         schema.validate(frame, lazy=True)
         return empty_failures()

@@ -11,9 +11,9 @@ import pandas as pd
 from ..contract import TABLES
 from ..errors import InputDataError
 from ..tables import Tables
+from .checker import TableChecker, key_failures, procedure_parent_failures, required_column_failures
 from .failures import concat_failures, empty_failures, make_failures
-from .pandera_schemas import pandera_failures
-from .rules import FACILITY_REF_COLUMNS, ROW_RULES, facility_codes, missing_parent
+from .rules import facility_codes, missing_parent
 
 OnInvalid = Literal["raise", "quarantine", "report"]
 WARNING_COLUMNS = ["table", "rule", "rows", "message_zh", "message_en"]
@@ -84,67 +84,33 @@ def validate(tables: Tables | Mapping, columns: Mapping[str, list[str]] | None =
     from ..tables import read_tables
     tables = read_tables(tables)
     names = [n for n in tables.names if columns is None or n in columns or n == "facilities"]
-    frames, parts = {}, []
+    facilities = tables.load("facilities") if "facilities" in tables else None
+    parts, counts = [], {}
     for name in names:
-        cols = None if columns is None else (list(columns.get(name, [])) or None)
-        frame = tables.load(name, cols)
-        frames[name] = frame
-        scope = set(frame.columns) if cols is None else set(cols) | set(TABLES[name].required)
-        rf = tables.read_failures(name, cols)
-        parts.append(rf[rf["column"].isin(scope)])
-        parts.append(pandera_failures(frame, name, None if cols is None else sorted(scope)))
-        parts.append(_row_rule_failures(frame, name, scope))
-    parts.append(_facility_reference_failures(frames))
-    parts.append(_procedure_parent_failures(frames))
+        parts.append(required_column_failures(tables, name))
+        scope = None if columns is None else set(columns.get(name, [])) | {TABLES[name].facility_column or ""}
+        cols = tables.columns(name) if scope is None else sorted(scope & set(tables.columns(name)))
+        checker = TableChecker(name, scope, facilities)
+        n = 0
+        for offset, frame, read_failures in tables.batches(name, cols):
+            parts.append(checker.check(frame, offset, read_failures)[0])
+            n = offset + len(frame)
+        counts[name] = n
+        if scope is None or set(TABLES[name].key) <= scope:
+            parts.append(key_failures(tables, name))
+    if "procedures" in names and (columns is None or "encounter_id" in columns.get("procedures", [])) and facilities is not None:
+        parts.append(procedure_parent_failures(tables, facilities))
     failures = concat_failures(parts)
     if len(failures):
         failures = failures.drop_duplicates(["table", "column", "row"], keep="first").reset_index(drop=True)
-    warnings = _orphan_drug_line_warnings(tables, frames)
-    report = ValidationReport(failures, warnings, {n: len(f) for n, f in frames.items()}, tables)
+    warnings = _orphan_drug_line_warnings(tables) if columns is None else pd.DataFrame(columns=WARNING_COLUMNS)
+    report = ValidationReport(failures, warnings, counts, tables)
     if len(failures) and on_invalid == "raise":
         raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{report.summary()}", failures)
     if len(failures) and on_invalid == "quarantine":
-        return _quarantine(report, frames, quarantine_dir)
+        return _quarantine(report, {n: tables.load(n) for n in set(failures["table"]) | {"facilities"} | (
+            {"discharges", "procedures"} & set(tables.names))}, quarantine_dir)
     return report
-
-
-def _row_rule_failures(frame: pd.DataFrame, table: str, scope: set[str]) -> pd.DataFrame:
-    out = []
-    for rule in ROW_RULES:
-        if rule.table == table and all(c in frame.columns for c in rule.columns) and set(rule.columns) <= scope | {"facility_id"}:
-            bad = rule.test(frame)
-            out.append(make_failures(frame, table, rule.blame, np.flatnonzero(bad), rule.name, rule.zh, rule.en))
-    return concat_failures(out)
-
-
-def _facility_reference_failures(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    facilities = frames.get("facilities")
-    if facilities is None:
-        return empty_failures()
-    out = []
-    for table, cols in FACILITY_REF_COLUMNS.items():
-        frame = frames.get(table)
-        if frame is None:
-            continue
-        for col in cols:
-            if col not in frame.columns:
-                continue
-            present = frame[col].notna().to_numpy()
-            bad = present & (facility_codes(frame[col], facilities) < 0)
-            out.append(make_failures(frame, table, col, np.flatnonzero(bad), "unknown_facility",
-                                     "机构代码不在机构表（facilities）中", "facility not found in the facilities table"))
-    return concat_failures(out)
-
-
-def _procedure_parent_failures(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    proc, disc, fac = frames.get("procedures"), frames.get("discharges"), frames.get("facilities")
-    if proc is None or disc is None or fac is None or "encounter_id" not in proc.columns:
-        return empty_failures()
-    bad = missing_parent(facility_codes(proc["facility_id"], fac), proc["encounter_id"],
-                         facility_codes(disc["facility_id"], fac), disc["encounter_id"])
-    return make_failures(proc, "procedures", "encounter_id", np.flatnonzero(bad), "unknown_encounter",
-                         "手术操作对应的住院记录不在病案首页（同一机构）中",
-                         "no discharge with this encounter_id in the same facility")
 
 
 def orphan_drug_lines(frames: dict[str, pd.DataFrame]) -> tuple[np.ndarray, dict[str, int]]:
@@ -168,11 +134,14 @@ def orphan_drug_lines(frames: dict[str, pd.DataFrame]) -> tuple[np.ndarray, dict
     return mask, counts
 
 
-def _orphan_drug_line_warnings(tables: Tables, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    if "drug_orders" in frames and "encounter_id" in frames["drug_orders"].columns:
-        for parent in ("discharges", "visits"):
-            if parent in tables and parent not in frames:
-                frames = {**frames, parent: tables.load(parent, ["facility_id", "encounter_id" if parent == "discharges" else "visit_id"])}
+def _orphan_drug_line_warnings(tables: Tables) -> pd.DataFrame:
+    if "drug_orders" not in tables or "facilities" not in tables or "encounter_id" not in tables.columns("drug_orders"):
+        return pd.DataFrame(columns=WARNING_COLUMNS)
+    frames = {"facilities": tables.load("facilities"),
+              "drug_orders": tables.load("drug_orders", ["facility_id", "setting", "encounter_id"])}
+    for parent, key in (("discharges", "encounter_id"), ("visits", "visit_id")):
+        if parent in tables and key in tables.columns(parent):
+            frames[parent] = tables.load(parent, ["facility_id", key])
     _, counts = orphan_drug_lines(frames)
     rows = [{"table": "drug_orders", "rule": "orphan_line", "rows": n,
              "message_zh": f"用药明细找不到对应的{'住院记录' if p == 'discharges' else '门急诊就诊'}（可能仍在院或抽取范围不同）",

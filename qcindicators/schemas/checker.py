@@ -1,0 +1,142 @@
+"""Checks of one batch of one table, and the few checks that need the whole table.
+
+`validate()` and the engine both use these, so every rule exists once. Per batch:
+values that could not be read, pandera's column rules, rules across columns, and
+facilities that do not exist. Whole table (reading only the key columns): key
+uniqueness and, for operations, that their stay exists.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..contract import TABLES
+from .failures import concat_failures, empty_failures, make_failures
+from .pandera_schemas import pandera_failures
+from .rules import FACILITY_REF_COLUMNS, ROW_RULES, facility_codes, missing_parent
+
+
+class TableChecker:
+    """Checks batches of `table` on the columns in `scope` (None: every column present)."""
+
+    def __init__(self, table: str, scope: set[str] | None, facilities: pd.DataFrame | None):
+        self.table, self.scope, self.facilities = table, scope, facilities
+
+    def check(self, frame: pd.DataFrame, offset: int, read_failures: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """(failures with whole-table row numbers, mask of failing rows in this batch)."""
+        scope = set(frame.columns) if self.scope is None else (self.scope & set(frame.columns))
+        parts = [read_failures[read_failures["column"].isin(scope)],
+                 pandera_failures(frame, self.table, sorted(scope), check_keys=False)]
+        for rule in ROW_RULES:
+            if rule.table == self.table and set(rule.columns) <= scope:
+                parts.append(make_failures(frame, self.table, rule.blame, np.flatnonzero(rule.test(frame)), rule.name, rule.zh, rule.en))
+        if self.facilities is not None and self.table != "facilities":
+            for col in FACILITY_REF_COLUMNS.get(self.table, []):
+                if col in scope:
+                    bad = frame[col].notna().to_numpy() & (facility_codes(frame[col], self.facilities) < 0)
+                    parts.append(make_failures(frame, self.table, col, np.flatnonzero(bad), "unknown_facility",
+                                               "机构代码不在机构表（facilities）中", "facility not found in the facilities table"))
+        failures = concat_failures(parts)
+        bad = np.zeros(len(frame), bool)
+        rows = failures["row"].to_numpy(dtype=np.int64)
+        bad[rows[rows > 0] - 1] = True
+        if offset and len(failures):
+            failures = failures.assign(row=np.where(rows > 0, rows + offset, 0))
+        return failures, bad
+
+
+def key_failures(tables, table: str) -> pd.DataFrame:
+    """Duplicate keys over the whole table, reading only the key columns."""
+    key = [c for c in TABLES[table].key if c in tables.columns(table)]
+    if not key or (table == "drug_dictionary"):
+        return empty_failures()
+    frame = tables.load(table, key)[key]
+    dup = frame.duplicated(key, keep=False).to_numpy()
+    return make_failures(frame, table, "+".join(key), np.flatnonzero(dup), "unique_key",
+                         f"键重复（{'+'.join(key)} 应唯一）", f"duplicate key ({'+'.join(key)} must be unique)",
+                         values=None if not dup.any() else _key_text(frame, key, dup))
+
+
+def _key_text(frame, key, mask):
+    parts = [frame[c][mask].astype("object").astype(str).to_numpy() for c in key]
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.char.add(np.char.add(out.astype(str), "/"), p.astype(str))
+    return out
+
+
+def procedure_parent_failures(tables, facilities: pd.DataFrame) -> pd.DataFrame:
+    """Operations whose stay is not in discharges (same facility): an error, not a warning."""
+    if "procedures" not in tables or "discharges" not in tables:
+        return empty_failures()
+    proc = tables.load("procedures", ["facility_id", "encounter_id"])
+    disc = tables.load("discharges", ["facility_id", "encounter_id"])
+    bad = missing_parent(facility_codes(proc["facility_id"], facilities), proc["encounter_id"],
+                         facility_codes(disc["facility_id"], facilities), disc["encounter_id"])
+    return make_failures(proc, "procedures", "encounter_id", np.flatnonzero(bad), "unknown_encounter",
+                         "手术操作对应的住院记录不在病案首页（同一机构）中", "no discharge with this encounter_id in the same facility")
+
+
+def required_column_failures(tables, table: str) -> pd.DataFrame:
+    """Required columns missing from the headers (no data read)."""
+    have = set(tables.columns(table))
+    rows = []
+    for col in TABLES[table].required:
+        if col not in have:
+            spec = TABLES[table].by_name[col]
+            rows.append({"table": table, "column": col, "row": 0, "key": "", "value": None, "rule": "required_column",
+                         "message_zh": f"缺少必填列 {spec.zh}（{col}）", "message_en": f"required column {col!r} is missing"})
+    return pd.DataFrame(rows, columns=empty_failures().columns) if rows else empty_failures()
+
+
+class Gate:
+    """What happens to failing rows while a computation streams: collected, and set aside when asked.
+
+    With on_invalid="raise" every failure of every batch is collected and raised together at the
+    end, so one run lists them all; with "quarantine" the rows are left out, written to the
+    quarantine folder with their reasons and counted.
+    """
+
+    def __init__(self, on_invalid: str, directory=None):
+        self.on_invalid, self.directory = on_invalid, directory
+        self.parts: list[pd.DataFrame] = []
+        self.quarantined: dict[str, int] = {}
+        self._whole: dict[str, np.ndarray] = {}    # rows failed by whole-table checks (keys, parents)
+
+    def add(self, failures: pd.DataFrame) -> None:
+        """Failures found outside the batches (whole-table checks): their rows are left out too."""
+        if len(failures):
+            self.parts.append(failures)
+            for table, rows in failures[failures["row"] > 0].groupby("table")["row"]:
+                self._whole[table] = np.union1d(self._whole.get(table, np.array([], np.int64)), rows.to_numpy(np.int64))
+
+    def check(self, checker: TableChecker, frame: pd.DataFrame, offset: int, read_failures: pd.DataFrame) -> np.ndarray:
+        failures, bad = checker.check(frame, offset, read_failures)
+        if len(failures):
+            self.parts.append(failures)
+        whole = self._whole.get(checker.table)
+        if whole is not None:
+            inside = whole[(whole > offset) & (whole <= offset + len(frame))] - offset - 1
+            bad[inside] = True
+        if bad.any():
+            self.quarantined[checker.table] = self.quarantined.get(checker.table, 0) + int(bad.sum())
+            if self.on_invalid == "quarantine" and self.directory is not None:
+                self._write(checker.table, frame, bad, offset, failures)
+        return bad
+
+    def failures(self) -> pd.DataFrame:
+        f = concat_failures(self.parts)
+        return f.drop_duplicates(["table", "column", "row"], keep="first").reset_index(drop=True) if len(f) else f
+
+    def _write(self, table, frame, bad, offset, failures) -> None:
+        from pathlib import Path
+        directory = Path(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = np.flatnonzero(bad) + offset + 1
+        reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
+                   .groupby("row")["reason"].agg("; ".join))
+        out = frame[bad].copy()
+        out.insert(0, "_row", rows)
+        out.insert(1, "_reason", reasons.reindex(rows).to_numpy())
+        path = directory / f"{table}.csv"
+        out.to_csv(path, index=False, encoding="utf-8-sig", mode="a" if path.exists() else "w", header=not path.exists())
