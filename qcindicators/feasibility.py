@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
 from .spec.checks import period_column
-from .spec.expr import columns, parse
+from .spec.expr import columns, links, parse
 from .spec.load import Catalog
 
 
@@ -19,7 +19,11 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
         need = set()
         for text in (m.where, m.value):
             if text:
-                need |= columns(parse(text))
+                node = parse(text)
+                need |= columns(node)
+                for child, cond in links(node):
+                    need.add({"discharges": "encounter_id", "visits": "visit_id"}[m.table])
+                    reasons += _child_missing(child, cond, tables)
         need -= set(FACILITY_ATTRIBUTES) - set(TABLES[m.table].by_name)
         derived = need & set(DERIVED_COLUMNS.get(m.table, {}))
         if derived:
@@ -41,3 +45,17 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
             need.add(basis)
         reasons += [f"missing_column:{m.table}.{c}" for c in sorted(need - have)]
     return sorted(set(reasons))
+
+
+def _child_missing(child: str, cond, tables) -> list[str]:
+    """What an exists(child, cond) needs that the tables lack."""
+    if child not in tables:
+        return [f"missing_table:{child}"]
+    need = (columns(cond) if cond is not None else set()) | {"encounter_id"}
+    need -= set(FACILITY_ATTRIBUTES) - set(TABLES[child].by_name)
+    out = []
+    if need & set(DERIVED_COLUMNS.get(child, {})):
+        need = (need - set(DERIVED_COLUMNS[child])) | {"drug_code", "quantity"}
+        if "drug_dictionary" not in tables:
+            out.append("missing_table:drug_dictionary")
+    return out + [f"missing_column:{child}.{c}" for c in sorted(need - set(tables.columns(child)))]

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from ..contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
 from ..spec.checks import period_column
-from ..spec.expr import Node, Op, columns, parse, to_text
+from ..spec.expr import Node, Op, columns, links, parse, to_text
+
+PARENT_ID = {"discharges": "encounter_id", "visits": "visit_id"}
 from ..spec.load import Catalog
 from ..spec.model import IndicatorSpec, MeasureSpec
 
@@ -36,6 +38,16 @@ class MeasureNode:
         for n in (self.value, self.where):
             if n is not None:
                 out |= columns(n)
+                if links(n):
+                    out.add(PARENT_ID[self.table])
+        return out
+
+    def child_reads(self) -> dict[str, set[str]]:
+        """Columns of child tables that exists() conditions read."""
+        out: dict[str, set[str]] = {}
+        for n in (self.value, self.where):
+            for child, cond in (links(n) if n is not None else []):
+                out.setdefault(child, set()).update((columns(cond) if cond is not None else set()) | {"facility_id", "encounter_id"})
         return out
 
 
@@ -107,6 +119,9 @@ class Plan:
             if s.table == "discharges" and "los_days" in cols:
                 cols |= {"admit_date", "discharge_date"}
             out.setdefault(s.table, set()).update(cols)
+            for m in s.measures:
+                for child, ccols in m.child_reads().items():
+                    out.setdefault(child, set()).update(ccols)
         out.setdefault("facilities", set()).update(TABLES["facilities"].required)
         return out
 

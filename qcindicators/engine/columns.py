@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..codes import codes_against
 from ..contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
 from ..diagnostics import Ledger
 from ..domain.ddd import drug_line_attributes, resolve_dictionary
@@ -17,6 +18,12 @@ class ColumnProvider:
         self.frame, self.table, self.fac, self.ctx = frame, table, fac, context
         self._cache: dict[str, pd.Series] = {}
         self._drug: dict | None = None
+
+    def exists(self, child: str, cond) -> pd.Series:
+        """True where this row (a stay or visit) has a child row meeting `cond`."""
+        matched = self.ctx.child_matches(self.table, child, cond)
+        keys = self.ctx.parent_index(self.table).key_of(self.fac, self.frame[PARENT_ID[self.table]])
+        return pd.Series(np.isin(keys, matched) & (keys >= 0))
 
     def __call__(self, name: str) -> pd.Series:
         if name not in self._cache:
@@ -61,25 +68,49 @@ class ScanContext:
         self.tables, self.facilities, self.ledger, self.plan, self.gate = tables, facilities, ledger, plan, gate
         self.fac_index = pd.Index(facilities["facility_id"].astype("str"))
         self._resolved: tuple | None = None
-        self._stays = None
+        self._parents: dict[str, ParentIndex] = {}
+        self._matches: dict[tuple, np.ndarray] = {}
 
-    def stays(self) -> "StayIndex":
-        """Each stay's discharge month, built once per computation (and its key checked)."""
-        if self._stays is None:
+    def stays(self) -> "ParentIndex":
+        return self.parent_index("discharges")
+
+    def parent_index(self, table: str) -> "ParentIndex":
+        """Stays (or visits) by integer key, built once per computation, their key checked once."""
+        if table not in self._parents:
             from ..schemas.checker import key_failures
-            self.gate.add(key_failures(self.tables, "discharges"))
-            self._stays = StayIndex(self.tables.load("discharges", ["facility_id", "encounter_id", "discharge_date"]), self.fac_index)
-        return self._stays
+            self.gate.add(key_failures(self.tables, table))
+            cols = ["facility_id", PARENT_ID[table]] + (["discharge_date"] if table == "discharges" else [])
+            self._parents[table] = ParentIndex(self.tables.load(table, cols), PARENT_ID[table], self.fac_index,
+                                               "discharge_date" if table == "discharges" else None)
+        return self._parents[table]
 
-    def users_of(self, table: str, column: str) -> list[str]:
-        from ..spec.expr import columns, parse
-        out = []
-        for ident, spec in self.plan.specs.items():
-            for m in spec.measures().values():
-                texts = [t for t in (m.where, m.value) if t]
-                if m.table == table and any(column in columns(parse(t)) for t in texts):
-                    out.append(ident)
-        return out
+    def child_matches(self, parent: str, child: str, cond) -> np.ndarray:
+        """Sorted keys of the parents with at least one child row meeting `cond` (one read of the child)."""
+        from ..schemas.checker import TableChecker
+        from ..spec.expr import columns, to_text
+        from .expr_eval import as_mask, evaluate
+        memo = (parent, child, to_text(cond) if cond is not None else "")
+        if memo not in self._matches:
+            index = self.parent_index(parent)
+            cols = (columns(cond) if cond is not None else set()) | {"facility_id", "encounter_id"}
+            if (parent, child) in LINK_SETTINGS:
+                cols.add("setting")
+            raw = cols & set(self.tables.columns(child))
+            if cols & set(DERIVED_COLUMNS.get(child, {})):
+                raw |= {"drug_code", "quantity"}
+            checker = TableChecker(child, raw, self.facilities)
+            found = [np.zeros(0, np.int64)]
+            for offset, frame, read_failures in self.tables.batches(child, sorted(raw)):
+                keep = ~self.gate.check(checker, frame, offset, read_failures)
+                fac = codes_against(frame["facility_id"], self.fac_index)
+                if cond is not None:
+                    keep &= as_mask(evaluate(cond, ColumnProvider(frame, child, fac, self), len(frame)), len(frame))
+                if (parent, child) in LINK_SETTINGS:
+                    keep &= frame["setting"].isin(LINK_SETTINGS[(parent, child)]).to_numpy()
+                keys = index.key_of(fac[keep], frame["encounter_id"][keep])
+                found.append(np.unique(keys[keys >= 0]))
+            self._matches[memo] = np.unique(np.concatenate(found))
+        return self._matches[memo]
 
     def facility_attribute(self, name: str, fac: np.ndarray) -> pd.Series:
         col = self.facilities[name]
@@ -133,25 +164,32 @@ def _per_facility(ledger: Ledger, table: str, check: str, mask: np.ndarray, fac:
                    quantity=float(sums[f]))
 
 
-class StayIndex:
-    """(facility, encounter) → discharge month, by integer keys: one hash of the stays' ids, then searchsorted."""
+PARENT_ID = {"discharges": "encounter_id", "visits": "visit_id"}
+# which child rows may belong to a parent: inpatient drug lines to stays, the others to visits
+LINK_SETTINGS = {("discharges", "drug_orders"): ("inpatient",), ("visits", "drug_orders"): ("outpatient", "emergency")}
 
-    def __init__(self, discharges: pd.DataFrame, fac_index: pd.Index):
-        from ..codes import codes_against
+
+class ParentIndex:
+    """(facility, id) of a stay or visit → integer key; one hash of the parent's ids, then searchsorted."""
+
+    def __init__(self, frame: pd.DataFrame, id_col: str, fac_index: pd.Index, date_col: str | None = None):
         from .periods import month_codes
-        self.uniques = pd.Index(pd.unique(discharges["encounter_id"].astype("str")))
+        self.uniques = pd.Index(pd.unique(frame[id_col].astype("str")))
         self.width = len(self.uniques) + 1
-        key = codes_against(discharges["facility_id"], fac_index) * self.width + self.uniques.get_indexer(discharges["encounter_id"].astype("str"))
+        key = codes_against(frame["facility_id"], fac_index) * self.width + self.uniques.get_indexer(frame[id_col].astype("str"))
         order = np.argsort(key, kind="stable")
         self.keys = key[order]
-        self.months = month_codes(discharges["discharge_date"])[order]
+        self.months = month_codes(frame[date_col])[order] if date_col else None
+
+    def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
+        """Each row's parent key; −1 where the id is unknown."""
+        pos = self.uniques.get_indexer(ids.astype("str"))
+        return np.where((pos >= 0) & (fac >= 0), fac * self.width + pos, -1)
 
     def discharge_months(self, fac: np.ndarray, encounter_ids: pd.Series) -> np.ndarray:
         """Discharge month of each row's stay; −1 where the stay is not found."""
+        key = self.key_of(fac, encounter_ids)
         if not len(self.keys):
             return np.full(len(fac), -1, np.int64)
-        pos_in_uniques = self.uniques.get_indexer(encounter_ids.astype("str"))
-        key = fac * self.width + pos_in_uniques
         pos = np.searchsorted(self.keys, key).clip(0, len(self.keys) - 1)
-        found = (pos_in_uniques >= 0) & (fac >= 0) & (self.keys[pos] == key)
-        return np.where(found, self.months[pos], -1)
+        return np.where((key >= 0) & (self.keys[pos] == key), self.months[pos], -1)

@@ -149,7 +149,12 @@ def _coalesce(node, get, n):
     return out
 
 
+def _exists(node, get, n):
+    return get.exists(node.args[0].value, node.args[1] if len(node.args) > 1 else None)
+
+
 _OPS = {
+    "exists": _exists,
     "and": _logic, "or": _logic, "not": _not, "neg": lambda nd, g, n: -_numeric(evaluate(nd.args[0], g, n)),
     "add": _arith, "sub": _arith, "mul": _arith, "div": _arith,
     "eq": _compare, "ne": _compare, "lt": _compare, "le": _compare, "gt": _compare, "ge": _compare,

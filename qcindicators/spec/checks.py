@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..contract import FACILITY_ATTRIBUTES, TABLES, table_columns
 from ..errors import ExpressionError, did_you_mean
-from .expr import columns, parse
+from .expr import LINKS, columns, links, parse
 from .model import IndicatorSpec, MeasureSpec
 
 DEFAULT_PERIOD_FROM = {
@@ -21,13 +21,22 @@ def period_column(m: MeasureSpec) -> str:
     return m.period_from or DEFAULT_PERIOD_FROM.get(m.table, "")
 
 
-def check_expression(text, path: tuple, allowed: set[str], where: str) -> list[Issue]:
+def check_expression(text, path: tuple, allowed: set[str], where: str, table: str | None = None) -> list[Issue]:
     try:
         node = parse(text)
     except ExpressionError as err:
         return [(path, str(err))]
-    return [(path, f"未知列 / unknown column {c!r} in {where}." + did_you_mean(c, allowed))
-            for c in sorted(columns(node) - allowed)]
+    issues = [(path, f"未知列 / unknown column {c!r} in {where}." + did_you_mean(c, allowed))
+              for c in sorted(columns(node) - allowed)]
+    for child, cond in links(node):
+        if (table, child) not in LINKS:
+            ok = ", ".join(f"{c} from {p}" for p, c in sorted(LINKS))
+            issues.append((path, f"exists({child}) 不能用于 {table} 表 / exists({child}) is not available on {table}; available: {ok}"))
+        elif cond is not None:
+            child_allowed = table_columns(child)
+            issues += [(path, f"未知列 / unknown column {c!r} in exists({child}, …)." + did_you_mean(c, child_allowed))
+                       for c in sorted(columns(cond) - child_allowed)]
+    return issues
 
 
 def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
@@ -36,9 +45,9 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
     allowed = table_columns(m.table) | extra
     issues: list[Issue] = []
     if m.where is not None:
-        issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}")
+        issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}", m.table)
     if m.value is not None:
-        issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}")
+        issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}", m.table)
     basis = period_column(m)
     dates = {c.name for c in TABLES[m.table].columns if c.kind in ("date", "period")}
     if basis.startswith("discharges."):

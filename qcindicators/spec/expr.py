@@ -11,6 +11,7 @@ Grammar (informally):
     arith   := arith (+ - * /) arith | -arith | atom
     atom    := column | number | "string" | true | false | null | func(args) | (expr)
     func    := isnull notnull startswith between year month quarter day coalesce abs
+               | exists(child_table, condition)     a stay/visit with at least one matching child row
 """
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ _CMP = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt"
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "isnull": (1, 1), "notnull": (1, 1), "startswith": (2, 2), "between": (3, 3),
     "year": (1, 1), "month": (1, 1), "quarter": (1, 1), "day": (1, 1),
-    "coalesce": (2, None), "abs": (1, 1),
+    "coalesce": (2, None), "abs": (1, 1), "exists": (1, 2),
 }
+# exists(child, condition): the row (a stay or a visit) has at least one child row meeting the condition
+LINKS = {("discharges", "procedures"), ("discharges", "drug_orders"), ("visits", "drug_orders")}
 _CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
 
@@ -139,6 +142,13 @@ def _call(node: ast.Call, d: int) -> Node:
     lo, hi = FUNCTIONS[func]
     if len(args) < lo or (hi is not None and len(args) > hi):
         raise ExpressionError(f"函数 {func} 参数个数不对 / {func}() takes {lo}{'' if hi == lo else '+'} argument(s), got {len(args)}")
+    if func == "exists":
+        if not isinstance(args[0], ast.Name):
+            raise ExpressionError("exists 的第一个参数应为表名 / exists() takes a table name first, e.g. exists(procedures, is_surgery)")
+        inner = tuple(_convert(a, d) for a in args[1:])
+        if inner and links(inner[0]):
+            raise ExpressionError("exists 不能嵌套 / exists() cannot be nested")
+        return Op("exists", (Lit(args[0].id),) + inner)
     conv = tuple(_convert(a, d) for a in args)
     if func == "startswith" and not (isinstance(conv[1], Lit) and isinstance(conv[1].value, (str, tuple))):
         raise ExpressionError("startswith 的第二个参数应为字符串或字符串列表 / startswith needs a string or list of strings")
@@ -146,15 +156,26 @@ def _call(node: ast.Call, d: int) -> Node:
 
 
 def columns(node: Node) -> set[str]:
-    """Every column name an expression reads."""
+    """Every column name an expression reads from its own table (not inside exists())."""
     if isinstance(node, Col):
         return {node.name}
+    if isinstance(node, Op) and node.op == "exists":
+        return set()
     if isinstance(node, Op):
         out: set[str] = set()
         for a in node.args:
             out |= columns(a)
         return out
     return set()
+
+
+def links(node: Node) -> list[tuple[str, "Node | None"]]:
+    """(child table, condition) of every exists() in an expression."""
+    if not isinstance(node, Op):
+        return []
+    if node.op == "exists":
+        return [(node.args[0].value, node.args[1] if len(node.args) > 1 else None)]
+    return [link for a in node.args for link in links(a)]
 
 
 def to_text(node: Node) -> str:
@@ -177,4 +198,6 @@ def to_text(node: Node) -> str:
         return f"(not {to_text(node.args[0])})"
     if node.op == "neg":
         return f"(-{to_text(node.args[0])})"
+    if node.op == "exists":
+        return f"exists({node.args[0].value}" + (f", {to_text(node.args[1])})" if len(node.args) > 1 else ")")
     return f"{node.op}(" + ", ".join(to_text(a) for a in node.args) + ")"
