@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("indicator", nargs="+")
     p.add_argument("--definitions", action="append", default=None)
 
+    p = sub.add_parser("drugs", help="drug dictionary tools")
+    dsub = p.add_subparsers(dest="drugs_command", required=True)
+    a = dsub.add_parser("audit", help="what the library will use for each antibacterial, and what it cannot resolve")
+    a.add_argument("dictionary", help="drug dictionary file (.csv/.xlsx/.parquet) or a data folder")
+    a.add_argument("--all", action="store_true", help="list every entry, not only antibacterial-looking ones")
+    a.add_argument("--out", default=None, help="write the audit (.csv or .xlsx)")
+
     p = sub.add_parser("catalog", help="list the built-in indicators")
     p.add_argument("--definitions", action="append", default=None)
     return parser
@@ -136,8 +143,22 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_drugs(args) -> int:
+    from . import read_tables
+    from .domain.ddd import audit
+    table = audit(read_tables(args.dictionary)["drug_dictionary"], everything=args.all)
+    if args.out:
+        (table.to_excel if args.out.endswith(".xlsx") else lambda p, **k: table.to_csv(p, encoding="utf-8-sig", **k))(args.out, index=False)
+        print(f"{len(table)} 条写入 / entries written to {args.out}")
+    with pd.option_context("display.width", 220, "display.max_rows", 500, "display.max_colwidth", 30):
+        print(table.drop(columns=["problem_zh"]).to_string(index=False))
+    bad = table["problem"].notna().sum()
+    print(f"\n{len(table)} 条，其中 {bad} 条无法计算 DDD / entries, {bad} cannot be turned into DDDs")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
-            "catalog": cmd_catalog}
+            "catalog": cmd_catalog, "drugs": cmd_drugs}
 
 if __name__ == "__main__":
     sys.exit(main())

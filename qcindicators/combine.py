@@ -14,7 +14,7 @@ from .spec.model import TargetSetSpec
 from .targets import OPS, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
-              16: "attribute_needs_facility_grain"}
+              16: "attribute_needs_facility_grain", 32: "implausible_value"}
 RESULT_COLUMNS = ["indicator", "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
                   "ci_low", "ci_high", "flags"]
 
@@ -93,6 +93,8 @@ class Combiner:
             flags |= np.where(zero & present, 1, 0)
             if spec.min_denominator is not None:
                 flags |= np.where((den < spec.min_denominator) & ~zero & present, 4, 0)
+        if spec.plausible_max is not None:
+            flags |= np.where(value > spec.plausible_max, 32, 0)
         return Grid(num, den, value, present, flags)
 
     def _growth(self, node: GrowthNode, base: Grid) -> Grid:

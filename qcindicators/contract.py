@@ -84,6 +84,10 @@ FACILITIES = TableSpec("facilities", "机构", (
     C("ownership", "所有制", "code", True, codes={"public": ("公立",), "private": ("非公立", "民营", "社会办")}),
     C("county", "区县", "str"),
     C("city", "地市", "str"),
+    # extension (not in contract v1): which kind of specialty hospital, for targets that differ by it
+    C("specialty", "专科类别", "code", codes={
+        "stomatology": ("口腔", "口腔医院"), "oncology": ("肿瘤", "肿瘤医院"), "pediatric": ("儿童", "儿童医院"),
+        "psychiatric": ("精神", "精神病医院", "精神专科"), "obstetric": ("妇产", "妇产医院"), "other": ("其他",)}),
 ), key=("facility_id",))
 
 FACILITY_PERIODS = TableSpec("facility_periods", "机构填报", (
@@ -178,6 +182,8 @@ DRUG_DICTIONARY = TableSpec("drug_dictionary", "药品字典", (
         "g": ("克",), "mg": ("毫克",), "μg": ("ug", "mcg", "微克", "µg"),
         "MU": ("百万单位", "百万U"), "万U": ("万单位", "万IU"), "U": ("单位", "IU")}),
     C("spec", "规格", "str"),
+    # extension: what one unit of `quantity` is — the smallest unit (粒/片/支/瓶, default) or a pack (盒)
+    C("dispensing_unit", "发药单位", "str"),
     C("antibacterial_class", "抗菌药物分级", "code", codes={
         "unrestricted": ("非限制使用级", "非限制级"), "restricted": ("限制使用级", "限制级"),
         "special": ("特殊使用级", "特殊级")}),
@@ -186,7 +192,7 @@ DRUG_DICTIONARY = TableSpec("drug_dictionary", "药品字典", (
     C("ddd", "DDD值", "float", min=0, note="overrides the reference DDD"),
     C("ddd_unit", "DDD单位", "code", codes={
         "g": ("克",), "mg": ("毫克",), "μg": ("ug", "mcg", "微克"), "MU": ("百万单位",),
-        "万U": ("万单位",), "U": ("单位",)}),
+        "万U": ("万单位",), "U": ("单位",), "UD": ("单位剂量",)}),
 ), key=("facility_id", "drug_code"))
 
 VISITS = TableSpec("visits", "门急诊就诊", (
@@ -233,7 +239,7 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
         "atc_code": "resolved ATC code",
     },
 }
-FACILITY_ATTRIBUTES = ("level", "grade", "facility_type", "ownership", "county", "city", "facility_name")
+FACILITY_ATTRIBUTES = ("level", "grade", "facility_type", "ownership", "county", "city", "facility_name", "specialty")
 
 
 def table_columns(table: str) -> set[str]:

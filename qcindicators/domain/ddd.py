@@ -15,7 +15,7 @@ import pandas as pd
 from ..codes import codes_against
 from .names import candidate_atcs
 from .reference import G_TO_MU, MASS, MU_TO_G, UNITS, ddd_table, in_scope
-from .spec_strings import parse_spec
+from .spec_strings import PACK_UNITS, pack_count, parse_spec
 
 ROUTE_TO_ADM = {"oral": "O", "parenteral": "P"}
 PROBLEMS_ZH = {
@@ -27,6 +27,7 @@ PROBLEMS_ZH = {
     "unparseable_spec": "规格无法解析",
     "combination_split_unknown": "复方制剂的规格未写明各成分含量，无法按参照成分计算",
     "unit_unconvertible": "含量单位与 DDD 单位不能换算",
+    "pack_size_unknown": "按盒发药但规格中看不出每盒数量",
 }
 
 
@@ -76,7 +77,7 @@ def _atc_for(row, adm: str | None, table) -> tuple[str | None, str, str | None, 
 
 def _factor(from_unit: str, to_unit: str, atc: str | None) -> float:
     """Multiply an amount in from_unit by this to get the DDD's unit; NaN when not convertible."""
-    for fam in (MASS, UNITS):
+    for fam in (MASS, UNITS, {"UD": 1.0}):
         if from_unit in fam and to_unit in fam:
             return fam[from_unit] / fam[to_unit]
     if from_unit in UNITS and to_unit in MASS and atc in MU_TO_G:
@@ -110,16 +111,23 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
     else:
         ddd, ddd_unit, ddd_source = math.nan, "", ""
     strength, unit = row.get("strength"), row.get("strength_unit")
-    if strength is not None and not pd.isna(strength) and isinstance(unit, str):
+    if ddd_unit == "UD":                 # WHO unit-dose DDD of a combination product: one unit is one dose
+        strength, unit, strength_source, sproblem = 1.0, "UD", "unit dose", None
+    elif strength is not None and not pd.isna(strength) and isinstance(unit, str):
         strength, strength_source, sproblem = float(strength), "dictionary", None
     else:
         strength, unit, sproblem = parse_spec(row.get("spec"), _is_combination(atc))
         strength_source = "spec"
+    per_pack = 1.0
+    if isinstance(row.get("dispensing_unit"), str) and row["dispensing_unit"].strip() in PACK_UNITS:
+        per_pack = pack_count(row.get("spec"))
+        if math.isnan(per_pack):
+            sproblem = sproblem or "pack_size_unknown"
     problem = problem or sproblem
     factor = _factor(unit, ddd_unit, atc) if not problem else math.nan
     if not problem and math.isnan(factor):
         problem = "unit_unconvertible"
-    per_unit = strength * factor / ddd if not problem else math.nan
+    per_unit = strength * per_pack * factor / ddd if not problem else math.nan
     return {"atc_code": atc, "atc_source": atc_source, "adm_r": adm, "ddd": ddd, "ddd_unit": ddd_unit,
             "ddd_source": ddd_source, "strength_used": strength, "strength_unit_used": unit,
             "strength_source": strength_source, "ddd_per_unit": per_unit, "is_antibacterial": antibacterial,
@@ -137,28 +145,50 @@ def resolve_dictionary(dictionary: pd.DataFrame, include_optional: bool = False)
     return out
 
 
+def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
+    """A pharmacist's view of the mapping: per antibacterial-looking entry, what will be used and why.
+
+    Example:
+        >>> import pandas as pd
+        >>> from qcindicators.domain.ddd import audit
+        >>> a = audit(pd.DataFrame([{"drug_code": "1", "generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "1g/支"}]))
+        >>> a.loc[0, ["atc_code", "ddd", "ddd_per_unit"]].tolist()
+        ['J01DD04', 2.0, 0.5]
+    """
+    r = resolve_dictionary(dictionary)
+    if not everything:
+        r = r[r["is_antibacterial"]]
+    cols = ["facility_id", "drug_code", "generic_name", "spec", "atc_code", "atc_source", "adm_r", "ddd", "ddd_unit",
+            "ddd_source", "strength_used", "strength_unit_used", "strength_source", "ddd_per_unit", "antibacterial_grade",
+            "problem", "problem_zh"]
+    return r[[c for c in cols if c in r.columns]].reset_index(drop=True)
+
+
+def _dictionary_rows(codes: pd.Series, line_fac: np.ndarray, resolved: pd.DataFrame, dict_fac: np.ndarray) -> np.ndarray:
+    """Dictionary row of each line (−1 = not in the dictionary); a facility's own entry wins over a shared one.
+
+    A dense (facility × drug code) table of row numbers: each line is one integer take, no hashing, no sort.
+    """
+    index = pd.Index(pd.unique(resolved["drug_code"].astype("str")))
+    n_fac = int(max(line_fac.max(initial=-1), dict_fac.max(initial=-1))) + 2     # slot 0: shared entries / unknown facility
+    table = np.full((n_fac, len(index) + 1), -1, np.int64)                     # column 0: code not in the dictionary
+    code_of_entry = index.get_indexer(resolved["drug_code"].astype("str")) + 1
+    rows = np.arange(len(resolved))
+    shared = dict_fac < 0
+    table[:, code_of_entry[shared][::-1]] = rows[shared][::-1]     # first entry wins on duplicates
+    own = ~shared
+    table[dict_fac[own][::-1] + 1, code_of_entry[own][::-1]] = rows[own][::-1]
+    table[:, 0] = -1
+    return table[np.where(line_fac >= 0, line_fac + 1, 0), codes_against(codes, index) + 1]
+
+
 def drug_line_attributes(lines: pd.DataFrame, resolved: pd.DataFrame, line_fac: np.ndarray,
                          dict_fac: np.ndarray) -> dict[str, np.ndarray]:
     """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc.
 
     A facility's own dictionary entry wins over a shared one (facility_id empty).
     """
-    index = pd.Index(pd.unique(resolved["drug_code"].astype("str")))
-    dcode = index.get_indexer(resolved["drug_code"].astype("str"))
-    n_codes = len(index) + 1
-    dict_key = (dict_fac.astype(np.int64) + 1) * n_codes + dcode          # shared entries: facility −1 → 0
-    order = np.argsort(dict_key, kind="stable")
-    sorted_keys = dict_key[order]
-    lcode = codes_against(lines["drug_code"], index)
-
-    def find(keys):
-        pos = np.searchsorted(sorted_keys, keys).clip(0, max(len(sorted_keys) - 1, 0))
-        hit = (sorted_keys[pos] == keys) & (lcode >= 0) if len(sorted_keys) else np.zeros(len(keys), bool)
-        return np.where(hit, order[pos] if len(order) else -1, -1)
-
-    row = find((line_fac.astype(np.int64) + 1) * n_codes + lcode)
-    shared = find(np.zeros(len(lcode), np.int64) * n_codes + lcode)
-    row = np.where(row >= 0, row, shared)
+    row = _dictionary_rows(lines["drug_code"], line_fac, resolved, dict_fac)
     per_unit = np.append(resolved["ddd_per_unit"].to_numpy(dtype=float), np.nan)
     abx = np.append(resolved["is_antibacterial"].to_numpy(dtype=bool), False)
     grade = pd.Categorical(resolved["antibacterial_grade"], categories=["unrestricted", "restricted", "special"])

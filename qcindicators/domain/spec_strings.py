@@ -39,3 +39,15 @@ def parse_spec(spec: str | None, combination: bool = False) -> tuple[float, str,
             return float("nan"), "", "combination_split_unknown"
         return float(m.group(1)), _canon(m.group(2)), None
     return float("nan"), "", "unparseable_spec"
+
+
+PACK_UNITS = ("盒", "袋", "板", "包")
+
+
+def pack_count(spec: str | None) -> float:
+    """Smallest units per pack: '0.25g*24粒' → 24, '0.25g×12片/盒' → 12, '10支/盒' → 10; NaN when not stated."""
+    if not spec:
+        return float("nan")
+    s = str(spec).replace("×", "*").replace("x", "*").replace("X", "*").replace(" ", "")
+    m = re.search(r"\*(\d+)\s*(粒|片|支|瓶|袋|丸|枚|贴)", s) or re.search(r"(\d+)\s*(粒|片|支|瓶|丸|枚)/(盒|袋|板|包)", s)
+    return float(m.group(1)) if m else float("nan")

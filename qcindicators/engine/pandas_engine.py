@@ -24,6 +24,8 @@ from .expr_eval import as_mask, as_values, evaluate
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 
 BATCH_ROWS = 1 << 20
+# ids that are unique only within a facility (TABLES.md): two hospitals may both have stay "Z001"
+FACILITY_SCOPED_IDS = {"encounter_id", "visit_id", "patient_id"}
 
 
 @dataclass
@@ -79,7 +81,7 @@ class PandasEngine:
             reads.add("encounter_id")
         needed = sorted((reads & have) | {TABLES[table].facility_column})
         checker = TableChecker(table, set(needed), ctx.facilities)
-        acc = _Accumulators(partials, grain)
+        acc = _Accumulators(partials, grain, group_of_fac)
         for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
             bad = ctx.gate.check(checker, frame, offset, read_failures)
             fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
@@ -116,7 +118,8 @@ class PandasEngine:
         values = evaluate(m.value, get, n)
         if m.agg == "count_distinct":
             s = values if isinstance(values, pd.Series) else pd.Series(np.full(n, values))
-            acc.add_distinct(m.key, s[use], fac[use], periods[use], group_of_fac)
+            scoped = getattr(m.value, "name", "") in FACILITY_SCOPED_IDS
+            acc.add_distinct(m.key, s[use], fac[use], periods[use], scoped)
             return
         vals = as_values(values, n)
         null = use & np.isnan(vals)
@@ -159,10 +162,12 @@ class PandasEngine:
 class _Accumulators:
     """Running sums, counts and maxima per measure; distinct (unit, period, value) triples."""
 
-    def __init__(self, partials: Partials, grain: str):
+    def __init__(self, partials: Partials, grain: str, group_of_fac: np.ndarray):
         self.F, self.G, self.P = partials.n_facilities, partials.n_groups, SPAN[grain]
+        self.group_of_fac = group_of_fac
         self.arrays: dict[str, np.ndarray] = {}
         self.distinct: dict[str, list[pd.DataFrame]] = {}
+        self.scoped: set[str] = set()      # distinct ids unique only within a facility
 
     def add(self, key: str, agg: str, keys: np.ndarray, values: np.ndarray | None) -> None:
         size = self.F * self.P
@@ -173,10 +178,11 @@ class _Accumulators:
         arr = self.arrays.setdefault(key, np.zeros(size))
         arr += np.bincount(keys, weights=values, minlength=size)
 
-    def add_distinct(self, key: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, group_of_fac) -> None:
+    def add_distinct(self, key: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
         self.distinct.setdefault(key, []).append(pd.DataFrame({"f": fac, "p": periods, "v": values.to_numpy()}).dropna()
                                                  .drop_duplicates())
-        self.group_of_fac = group_of_fac
+        if scoped:
+            self.scoped.add(key)
 
     def store(self, partials: Partials) -> None:
         for key, arr in self.arrays.items():
@@ -192,7 +198,10 @@ class _Accumulators:
             # distinct values do not add up across facilities: count them at each grain directly
             for suffix, unit, U in (("@facility", triples["f"].to_numpy(), self.F),
                                     ("", self.group_of_fac[triples["f"].to_numpy()], self.G)):
-                pairs = pd.DataFrame({"k": unit * self.P + triples["p"].to_numpy(), "v": triples["v"].to_numpy()}).drop_duplicates()
+                cols = {"k": unit * self.P + triples["p"].to_numpy(), "v": triples["v"].to_numpy()}
+                if key in self.scoped:      # ids unique within a facility: distinct per facility, then summed
+                    cols["f"] = triples["f"].to_numpy()
+                pairs = pd.DataFrame(cols).drop_duplicates()
                 partials.measures[key + suffix] = (0, np.bincount(pairs["k"].to_numpy(np.int64), minlength=U * self.P)
                                                    .reshape(U, self.P).astype(float))
             partials.group_grain.add(key)

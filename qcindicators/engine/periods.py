@@ -10,11 +10,20 @@ SPAN = {"month": 131 * 12, "quarter": 131 * 4, "year": 131}
 YOY_LAG = {"month": 12, "quarter": 4, "year": 1}
 
 
+_DAYS = np.arange(np.datetime64("1970-01-01"), np.datetime64("2101-01-01"))
+_MONTH_OF_DAY = _DAYS.astype("datetime64[M]").astype(np.int64)      # a lookup table: day → month, 1970–2100
+
+
 def month_codes(dates: pd.Series) -> np.ndarray:
-    """Months since 1970-01 (−1 where missing, −2 before 1970)."""
+    """Months since 1970-01 (−1 where missing, −2 outside 1970–2100), by table lookup rather than calendar maths."""
     values = dates.to_numpy() if not isinstance(dates, np.ndarray) else dates
-    months = values.astype("datetime64[M]").astype(np.int64)
-    return np.where(np.isnat(values), -1, np.where(months < 0, -2, months))
+    unit, _ = np.datetime_data(values.dtype)
+    per_day = {"D": 1, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}[unit]
+    ticks = values.view(np.int64)
+    day = np.floor_divide(ticks, per_day)
+    inside = (day >= 0) & (day < len(_MONTH_OF_DAY))
+    months = np.where(inside, _MONTH_OF_DAY[np.where(inside, day, 0)], -2)
+    return np.where(np.isnat(values), -1, months)
 
 
 def to_grain(months: np.ndarray, grain: str) -> np.ndarray:

@@ -142,7 +142,12 @@ def _as_date(s: pd.Series, col: ColumnSpec):
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
-        return s.dt.normalize().astype("datetime64[ns]"), None
+        unit, _ = np.datetime_data(s.dtype)
+        per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit, 1)
+        ticks = s.to_numpy().view(np.int64)
+        if (ticks[~np.isnat(s.to_numpy())] % per_day).any():   # a time of day: keep the date only
+            s = s.dt.normalize()
+        return s.astype("datetime64[ns]"), None   # one unit whatever the source (Parquet dates arrive as [ms])
     text = s.astype("str").where(s.notna()).str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)  # 20240105.0 from a numeric column
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")

@@ -107,6 +107,7 @@ class IndicatorSpec(_Strict):
     where: str | None = Field(None, description="unit_share: which facilities count (a facility condition)")
     variant_of: str | None = None
     min_denominator: float | None = None
+    plausible_max: float | None = Field(None, description="values above it are flagged implausible_value (a probable unit error)")
     extra_columns: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="columns beyond the contract that this definition reads, by table")
     targets: tuple[TargetSpec, ...] = ()
