@@ -155,7 +155,8 @@ def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
         >>> a.loc[0, ["atc_code", "ddd", "ddd_per_unit"]].tolist()
         ['J01DD04', 2.0, 0.5]
     """
-    r = resolve_dictionary(dictionary)
+    from ..io.coerce import canonicalise
+    r = resolve_dictionary(canonicalise(dictionary, "drug_dictionary")[0])    # raw labels (口服, 静滴) accepted
     if not everything:
         r = r[r["is_antibacterial"]]
     cols = ["facility_id", "drug_code", "generic_name", "spec", "atc_code", "atc_source", "adm_r", "ddd", "ddd_unit",
