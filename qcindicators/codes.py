@@ -19,3 +19,44 @@ def codes_against(values: pd.Series, index: pd.Index) -> np.ndarray:
         cats = pd.Index(cats).astype("str")
     lookup = np.append(index.get_indexer(cats), -1)   # code −1 (missing) → last slot → −1
     return lookup[codes].astype(np.int64)
+
+
+class StringIndex:
+    """Positions of strings among a fixed set of distinct strings, hashed by Arrow, not as Python objects.
+
+    Used for high-cardinality ids (encounter_id): pandas' get_indexer would first turn tens of
+    millions of Arrow strings into Python objects.
+    """
+
+    def __init__(self, values: pd.Series):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        self.values = pc.unique(_arrow(values).drop_null() if hasattr(_arrow(values), "drop_null") else _arrow(values))
+        if isinstance(self.values, pa.ChunkedArray):
+            self.values = self.values.combine_chunks()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def positions(self, values: pd.Series) -> np.ndarray:
+        """Position of each value (−1 where absent or missing)."""
+        import pyarrow.compute as pc
+        found = pc.index_in(_arrow(values), value_set=self.values)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _arrow(values: pd.Series):
+    """The Arrow array behind a text column (zero-copy for pandas' Arrow strings)."""
+    import pyarrow as pa
+    arr = values.array
+    if hasattr(arr, "__arrow_array__"):
+        out = arr.__arrow_array__()
+    else:
+        out = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks() if out.num_chunks != 1 else out.chunk(0)
+    if pa.types.is_dictionary(out.type):
+        out = out.cast(pa.string())
+    if not (pa.types.is_string(out.type) or pa.types.is_large_string(out.type)):
+        out = out.cast(pa.string())
+    return out

@@ -173,17 +173,18 @@ class ParentIndex:
     """(facility, id) of a stay or visit → integer key; one hash of the parent's ids, then searchsorted."""
 
     def __init__(self, frame: pd.DataFrame, id_col: str, fac_index: pd.Index, date_col: str | None = None):
+        from ..codes import StringIndex
         from .periods import month_codes
-        self.uniques = pd.Index(pd.unique(frame[id_col].astype("str")))
+        self.uniques = StringIndex(frame[id_col])
         self.width = len(self.uniques) + 1
-        key = codes_against(frame["facility_id"], fac_index) * self.width + self.uniques.get_indexer(frame[id_col].astype("str"))
+        key = codes_against(frame["facility_id"], fac_index) * self.width + self.uniques.positions(frame[id_col])
         order = np.argsort(key, kind="stable")
         self.keys = key[order]
         self.months = month_codes(frame[date_col])[order] if date_col else None
 
     def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
         """Each row's parent key; −1 where the id is unknown."""
-        pos = self.uniques.get_indexer(ids.astype("str"))
+        pos = self.uniques.positions(ids)
         return np.where((pos >= 0) & (fac >= 0), fac * self.width + pos, -1)
 
     def discharge_months(self, fac: np.ndarray, encounter_ids: pd.Series) -> np.ndarray:

@@ -9,8 +9,12 @@ from ..contract import TABLES
 FAILURE_COLUMNS = ["table", "column", "row", "key", "value", "rule", "message_zh", "message_en"]
 
 
+_EMPTY = pd.DataFrame({c: pd.Series(dtype="object") for c in FAILURE_COLUMNS}).astype({"row": "int64"})
+
+
 def empty_failures() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in FAILURE_COLUMNS}).astype({"row": "int64"})
+    """No failures. Built once: this is asked for once per batch and per rule."""
+    return _EMPTY.copy(deep=False)
 
 
 def row_keys(frame: pd.DataFrame, table: str, positions: np.ndarray) -> list[str]:
@@ -53,7 +57,7 @@ def concat_failures(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_failures()
-    return pd.concat(parts, ignore_index=True)
+    return parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _text(v) -> str | None:
