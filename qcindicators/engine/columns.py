@@ -149,7 +149,7 @@ class ScanContext:
             _per_facility(self.ledger, "drug_orders", f"antibacterial_without_ddd:{reason}", mask, fac, fac_ids,
                           "抗菌药物无法计算 DDD，未计入 DDD 数：" + reason, f"antibacterial line without DDDs ({reason}); not counted in DDD sums",
                           lines["quantity"].to_numpy(float))
-        big = np.abs(np.nan_to_num(attrs["ddd_count"])) > 100
+        big = np.abs(attrs["ddd_count"]) > 100          # NaN compares False
         if big.any():
             _per_facility(self.ledger, "drug_orders", "implausible_line_ddd", big, fac, fac_ids,
                           "单条用药超过 100 DDD，可能是单位错误（如按盒计数）", "a single line above 100 DDDs: probably a unit error (packs counted as units?)",
@@ -158,7 +158,8 @@ class ScanContext:
 
 def _per_facility(ledger: Ledger, table: str, check: str, mask: np.ndarray, fac: np.ndarray, fac_ids, zh, en, qty) -> None:
     counts = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], minlength=len(fac_ids) + 1)
-    sums = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], weights=np.nan_to_num(qty[mask]), minlength=len(fac_ids) + 1)
+    q = qty[mask]
+    sums = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], weights=np.where(np.isnan(q), 0.0, q), minlength=len(fac_ids) + 1)
     for f in np.flatnonzero(counts):   # one ledger row per facility, not per line
         ledger.add(table, check, int(counts[f]), zh, en, facility_id=fac_ids[f] if f < len(fac_ids) else None,
                    quantity=float(sums[f]))

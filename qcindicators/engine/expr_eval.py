@@ -53,8 +53,18 @@ def _args(node, get, n):
     return [evaluate(a, get, n) for a in node.args]
 
 
+def _plain_bool(v) -> bool:
+    return isinstance(v, pd.Series) and v.dtype == bool
+
+
 def _logic(node, get, n):
-    parts = [_bool(a, n) for a in _args(node, get, n)]
+    args = _args(node, get, n)
+    if all(_plain_bool(a) for a in args):        # nothing missing: numpy booleans, no Kleene bookkeeping
+        out = args[0].to_numpy()
+        for a in args[1:]:
+            out = (out & a.to_numpy()) if node.op == "and" else (out | a.to_numpy())
+        return pd.Series(out)
+    parts = [_bool(a, n) for a in args]
     out = parts[0]
     for p in parts[1:]:
         out = (out & p) if node.op == "and" else (out | p)
@@ -62,7 +72,8 @@ def _logic(node, get, n):
 
 
 def _not(node, get, n):
-    return ~_bool(evaluate(node.args[0], get, n), n)
+    v = evaluate(node.args[0], get, n)
+    return pd.Series(~v.to_numpy()) if _plain_bool(v) else ~_bool(v, n)
 
 
 def _numeric(v):
@@ -93,8 +104,12 @@ def _compare(node, get, n):
     if b is None:
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
     if isinstance(a.dtype, pd.CategoricalDtype) and op in ("eq", "ne"):
-        res = pd.Series(a == b) if op == "eq" else pd.Series(a != b)
-        return res.astype("boolean").mask(a.isna())
+        codes = np.asarray(a.cat.codes)
+        hit = a.cat.categories.get_indexer([b])[0] if isinstance(b, str) else -2
+        res = (codes == hit) if op == "eq" else (codes != hit)
+        if (codes == -1).any():                 # missing values stay missing (Kleene logic)
+            return pd.Series(res).astype("boolean").mask(pd.Series(codes == -1))
+        return pd.Series(res)
     if isinstance(a.dtype, pd.CategoricalDtype):
         a = a.astype("object")
     a = _numeric(a)
