@@ -129,14 +129,18 @@ class Gate:
         return f.drop_duplicates(["table", "column", "row"], keep="first").reset_index(drop=True) if len(f) else f
 
     def _write(self, table, frame, bad, offset, failures) -> None:
-        from pathlib import Path
-        directory = Path(self.directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        rows = np.flatnonzero(bad) + offset + 1
-        reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
-                   .groupby("row")["reason"].agg("; ".join))
-        out = frame[bad].copy()
-        out.insert(0, "_row", rows)
-        out.insert(1, "_reason", reasons.reindex(rows).to_numpy())
-        path = directory / f"{table}.csv"
-        out.to_csv(path, index=False, encoding="utf-8-sig", mode="a" if path.exists() else "w", header=not path.exists())
+        write_quarantined(self.directory, table, frame[bad], np.flatnonzero(bad) + offset + 1, failures)
+
+
+def write_quarantined(directory, table: str, rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> None:
+    """Append set-aside rows to DIRECTORY/TABLE.csv with their 1-based row numbers and reasons."""
+    from pathlib import Path
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
+               .groupby("row")["reason"].agg("; ".join))
+    out = rows.copy()
+    out.insert(0, "_row", row_numbers)
+    out.insert(1, "_reason", reasons.reindex(row_numbers).to_numpy())
+    path = directory / f"{table}.csv"
+    out.to_csv(path, index=False, encoding="utf-8-sig", mode="a" if path.exists() else "w", header=not path.exists())

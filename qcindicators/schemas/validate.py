@@ -11,7 +11,8 @@ import pandas as pd
 from ..contract import TABLES
 from ..errors import InputDataError
 from ..tables import Tables
-from .checker import TableChecker, key_failures, procedure_parent_failures, required_column_failures
+from .checker import (TableChecker, key_failures, procedure_parent_failures, required_column_failures,
+                      write_quarantined)
 from .failures import concat_failures, empty_failures, make_failures
 from .rules import facility_codes, missing_parent
 
@@ -172,7 +173,10 @@ def _quarantine(report: ValidationReport, frames: dict[str, pd.DataFrame], direc
         clean[table] = frame[keep].reset_index(drop=True)
         counts[table] = int(len(rows))
         if directory is not None:
-            _write_quarantine(Path(directory), table, frame, rows, failures[failures["table"] == table])
+            target = Path(directory) / f"{table}.csv"
+            if target.exists():
+                target.unlink()       # a fresh validation replaces what an earlier one set aside
+            write_quarantined(directory, table, frame.iloc[rows], rows + 1, failures[failures["table"] == table])
     report.failures = failures
     report.quarantined = counts
     report.tables = report.tables.replace(clean)
@@ -185,13 +189,3 @@ def _procedures_of_quarantined(frames, disc_rows: np.ndarray) -> np.ndarray:
     hit = ~missing_parent(facility_codes(proc["facility_id"], fac), proc["encounter_id"],
                           facility_codes(gone["facility_id"], fac), gone["encounter_id"])
     return np.flatnonzero(hit)
-
-
-def _write_quarantine(directory: Path, table: str, frame: pd.DataFrame, rows: np.ndarray, failures: pd.DataFrame) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
-               .groupby("row")["reason"].agg("; ".join))
-    out = frame.iloc[rows].copy()
-    out.insert(0, "_row", rows + 1)
-    out.insert(1, "_reason", reasons.reindex(rows + 1).to_numpy())
-    out.to_csv(directory / f"{table}.csv", index=False, encoding="utf-8-sig")
