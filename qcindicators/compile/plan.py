@@ -26,12 +26,14 @@ class MeasureNode:
     agg: str
     value: Node | None
     where: Node | None
+    facility: str = "facility_id"
 
     @property
     def key(self) -> str:
         v = to_text(self.value) if self.value is not None else "*"
         w = f" where {to_text(self.where)}" if self.where is not None else ""
-        return f"{self.table}[{self.basis}]: {self.agg}({v}){w}"
+        by = "" if self.facility == TABLES[self.table].facility_column else f" by {self.facility}"
+        return f"{self.table}[{self.basis}]: {self.agg}({v}){w}{by}"
 
     def reads(self) -> set[str]:
         out = set()
@@ -58,10 +60,11 @@ class ScanNode:
     table: str
     basis: str
     measures: tuple[MeasureNode, ...]
+    facility: str = "facility_id"
 
     def reads(self) -> set[str]:
         """Columns of the table itself (facility attributes and derived columns resolved elsewhere)."""
-        cols = {TABLES[self.table].facility_column}
+        cols = {TABLES[self.table].facility_column, self.facility}
         if not self.basis.startswith("discharges."):
             cols.add(self.basis)
         for m in self.measures:
@@ -129,7 +132,8 @@ class Plan:
         lines = [f"plan: {len(self.scans)} scan(s), {sum(len(s.measures) for s in self.scans)} measure(s), "
                  f"{len(self.nodes)} indicator node(s)"]
         for i, s in enumerate(self.scans, 1):
-            lines.append(f"scan {i}: {s.table} by facility × period of {s.basis}; reads {', '.join(sorted(s.reads()))}")
+            unit = "facility" if s.facility == TABLES[s.table].facility_column else s.facility
+            lines.append(f"scan {i}: {s.table} by {unit} × period of {s.basis}; reads {', '.join(sorted(s.reads()))}")
             for m in s.measures:
                 lines.append(f"  - {m.key.split(': ', 1)[1]}")
         lines.append("indicators:")
@@ -152,11 +156,12 @@ def _measure_nodes(m: MeasureSpec) -> list[MeasureNode]:
     where = parse(m.where) if m.where is not None else None
     basis = period_column(m)
     value = parse(m.value) if m.value is not None else None
+    fac = m.facility or TABLES[m.table].facility_column
     if m.agg == "mean":
         nonnull = Op("notnull", (value,))
         cwhere = nonnull if where is None else Op("and", (where, nonnull))
-        return [MeasureNode(m.table, basis, "sum", value, where), MeasureNode(m.table, basis, "count", None, cwhere)]
-    return [MeasureNode(m.table, basis, m.agg, value, where)]
+        return [MeasureNode(m.table, basis, "sum", value, where, fac), MeasureNode(m.table, basis, "count", None, cwhere, fac)]
+    return [MeasureNode(m.table, basis, m.agg, value, where, fac)]
 
 
 def compile_plan(catalog: Catalog, ids: list[str]) -> Plan:
@@ -196,8 +201,8 @@ def compile_plan(catalog: Catalog, ids: list[str]) -> Plan:
         else:
             num, den = keys["numerator"][0], keys["denominator"][0]
         nodes.append(IndicatorNode(i, spec.kind, num, den, spec.scale))
-    scans: dict[tuple[str, str], list[MeasureNode]] = {}
+    scans: dict[tuple[str, str, str], list[MeasureNode]] = {}
     for mn in measures.values():
-        scans.setdefault((mn.table, mn.basis), []).append(mn)
-    plan_scans = [ScanNode(t, b, tuple(ms)) for (t, b), ms in scans.items()]
+        scans.setdefault((mn.table, mn.basis, mn.facility), []).append(mn)
+    plan_scans = [ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()]
     return Plan(plan_scans, nodes, list(ids), {i: catalog[i] for i in order})

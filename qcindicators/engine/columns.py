@@ -33,6 +33,8 @@ class ColumnProvider:
     def _build(self, name: str) -> pd.Series:
         if name == "los_days" and self.table == "discharges":
             return derive_los_days(self.frame, self.ctx.ledger)
+        if name == "direction" and self.table == "referrals":
+            return derive_direction(self.frame, self.ctx)
         if name in self.frame.columns:
             return self.frame[name]
         if name in DERIVED_COLUMNS.get(self.table, {}):
@@ -59,6 +61,25 @@ def derive_los_days(frame: pd.DataFrame, ledger: Ledger) -> pd.Series:
         ledger.add("discharges", "los_days_derived", int(filled.sum()),
                    "实际住院天数缺失，已由出入院日期推算", "los_days missing; derived from the dates")
     return given.where(given.notna(), derived)
+
+
+def derive_direction(frame: pd.DataFrame, ctx: "ScanContext") -> pd.Series:
+    """转诊方向: as given, else from the two facilities' levels (to a higher level: up; lower: down)."""
+    level = ctx.facilities["level"].to_numpy(dtype=float, na_value=np.nan)
+    level = np.append(level, np.nan)
+    a = level[codes_against(frame["from_facility_id"], ctx.fac_index)]
+    b = level[codes_against(frame["to_facility_id"], ctx.fac_index)]
+    derived = pd.Categorical(np.where(b > a, "up", np.where(b < a, "down", None)), categories=["up", "down"])
+    given = frame["direction"] if "direction" in frame.columns else pd.Series(pd.Categorical([None] * len(frame), categories=["up", "down"]))
+    filled = given.isna().to_numpy() & ~pd.isna(derived)
+    if filled.any():
+        ctx.ledger.add("referrals", "direction_derived", int(filled.sum()), "转诊方向缺失，已按双方医院级别推定",
+                       "direction missing; derived from the two facilities' levels")
+    same = given.isna().to_numpy() & pd.isna(derived)
+    if same.any():
+        ctx.ledger.add("referrals", "direction_unknown", int(same.sum()), "转诊方向缺失且双方级别相同，无法判定上转或下转",
+                       "direction missing and both facilities have the same level: neither up nor down")
+    return given.astype(derived.dtype).where(~filled, pd.Series(derived))
 
 
 class ScanContext:

@@ -168,7 +168,29 @@ def _exists(node, get, n):
     return get.exists(node.args[0].value, node.args[1] if len(node.args) > 1 else None)
 
 
+def _numeric_series(v, n):
+    return _numeric(v) if isinstance(v, pd.Series) else pd.Series(np.full(n, np.nan if v is None else float(v)))
+
+
+def _rounding(node, get, n):
+    v = _numeric_series(evaluate(node.args[0], get, n), n)
+    return pd.Series((np.ceil if node.op == "ceil" else np.floor)(v.astype("float64").to_numpy()))
+
+
+def _extreme(node, get, n):
+    frame = pd.concat([_numeric_series(a, n).astype("float64").rename(i) for i, a in enumerate(_args(node, get, n))], axis=1)
+    return frame.max(axis=1) if node.op == "greatest" else frame.min(axis=1)
+
+
+def _if_else(node, get, n):
+    cond, yes, no = _args(node, get, n)
+    mask = as_mask(cond, n)
+    return pd.Series(np.where(mask, _numeric_series(yes, n).astype("float64").to_numpy(),
+                              _numeric_series(no, n).astype("float64").to_numpy()))
+
+
 _OPS = {
+    "ceil": _rounding, "floor": _rounding, "greatest": _extreme, "least": _extreme, "if_else": _if_else,
     "exists": _exists,
     "and": _logic, "or": _logic, "not": _not, "neg": lambda nd, g, n: -_numeric(evaluate(nd.args[0], g, n)),
     "add": _arith, "sub": _arith, "mul": _arith, "div": _arith,

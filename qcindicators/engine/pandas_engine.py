@@ -79,7 +79,7 @@ class PandasEngine:
         reads = set().union(*(s.reads() for s in scans)) | set().union(*(_raw_inputs(s) for s in scans))
         if any(s.basis.startswith("discharges.") for s in scans):
             reads.add("encounter_id")
-        needed = sorted((reads & have) | {TABLES[table].facility_column})
+        needed = sorted((reads & have) | {TABLES[table].facility_column} | {s.facility for s in scans})
         checker = TableChecker(table, set(needed), ctx.facilities)
         acc = _Accumulators(partials, grain, group_of_fac)
         for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
@@ -87,7 +87,8 @@ class PandasEngine:
             fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
             get = ColumnProvider(frame, table, fac, ctx)
             for scan in scans:
-                self._scan_batch(scan, frame, fac, ~bad, get, ctx, acc, group_of_fac, grain)
+                unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
+                self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)
         acc.store(partials)
 
     def _scan_batch(self, scan, frame, fac, good, get, ctx, acc, group_of_fac, grain) -> None:
@@ -225,4 +226,6 @@ def _raw_inputs(scan: ScanNode) -> set[str]:
         cols |= {"drug_code", "quantity"}
     if scan.table == "discharges" and "los_days" in reads:
         cols |= {"admit_date", "discharge_date"}
+    if scan.table == "referrals" and "direction" in reads:
+        cols |= {"from_facility_id", "to_facility_id"}
     return cols

@@ -48,6 +48,11 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
         issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}", m.table)
     if m.value is not None:
         issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}", m.table)
+    if m.facility is not None:
+        ids = {c.name for c in TABLES[m.table].columns if c.name.endswith("facility_id")}
+        if m.facility not in ids:
+            issues.append((path + ("facility",), f"facility 应为该表的机构列 / must be a facility column of {m.table}: "
+                           + ", ".join(sorted(ids)) + "." + did_you_mean(m.facility, ids)))
     basis = period_column(m)
     dates = {c.name for c in TABLES[m.table].columns if c.kind in ("date", "period")}
     if basis.startswith("discharges."):

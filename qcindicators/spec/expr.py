@@ -10,7 +10,8 @@ Grammar (informally):
     comparison := arith (== != < <= > >=) arith | arith in [lit, ...] | arith not in [...]
     arith   := arith (+ - * /) arith | -arith | atom
     atom    := column | number | "string" | true | false | null | func(args) | (expr)
-    func    := isnull notnull startswith between year month quarter day coalesce abs
+    func    := isnull notnull startswith between year month quarter day coalesce abs ceil floor
+               greatest least if_else(condition, then, otherwise)
                | exists(child_table, condition)     a stay/visit with at least one matching child row
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "isnull": (1, 1), "notnull": (1, 1), "startswith": (2, 2), "between": (3, 3),
     "year": (1, 1), "month": (1, 1), "quarter": (1, 1), "day": (1, 1),
     "coalesce": (2, None), "abs": (1, 1), "exists": (1, 2),
+    "ceil": (1, 1), "floor": (1, 1), "greatest": (2, None), "least": (2, None), "if_else": (3, 3),
 }
 # exists(child, condition): the row (a stay or a visit) has at least one child row meeting the condition
 LINKS = {("discharges", "procedures"), ("discharges", "drug_orders"), ("visits", "drug_orders")}

@@ -41,6 +41,8 @@ class MeasureSpec(_Strict):
     mean: str | None = None
     max: str | None = None
     period_from: str | None = Field(None, description="date column (or discharges.discharge_date for lines of a stay)")
+    facility: str | None = Field(None, description="the column that assigns a row to a facility (default: the table's; "
+                                                   "referrals: from_facility_id, or to_facility_id for referrals received)")
 
     @model_validator(mode="after")
     def _one_aggregate(self):
