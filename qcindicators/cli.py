@@ -12,11 +12,11 @@ from .errors import InputDataError, QCIError
 EXIT_INVALID_DATA = 2
 
 
-def _add_compute_args(p: argparse.ArgumentParser) -> None:
+def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False) -> None:
     p.add_argument("--by", action="append", default=None,
                    help="facilities column to group by (repeatable); 'region' for the whole region. Default: facility_id")
     p.add_argument("--period", default="month", choices=["month", "quarter", "year"])
-    p.add_argument("--targets", default=None, help="target-set name or YAML file")
+    p.add_argument("--targets", default=None, required=targets_required, help="target-set name (qci targets) or YAML file")
     p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
     p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
     p.add_argument("--quarantine", default=None, metavar="DIR", help="set invalid rows aside in DIR instead of stopping")
@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="print the plan for indicators without reading data")
     p.add_argument("indicator", nargs="+")
     p.add_argument("--definitions", action="append", default=None)
+
+    p = sub.add_parser("check", help="a plan's targets: 达标 per facility and for the region")
+    p.add_argument("data")
+    p.add_argument("--out", default=None, help=".csv, .xlsx or .parquet")
+    _add_compute_args(p, targets_required=True)
+    p.set_defaults(period="year")
+
+    sub.add_parser("targets", help="list the shipped target sets")
 
     p = sub.add_parser("drugs", help="drug dictionary tools")
     dsub = p.add_subparsers(dest="drugs_command", required=True)
@@ -143,6 +151,31 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from . import check, read_tables
+    result = check(read_tables(args.data, aliases=args.aliases), args.targets, by=_by(args), period=args.period,
+                   definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
+                   quarantine_dir=args.quarantine)
+    if args.out:
+        if args.out.endswith(".xlsx"):
+            with pd.ExcelWriter(args.out) as xl:
+                result.summary.to_excel(xl, sheet_name="summary", index=False)
+                result.frame.to_excel(xl, sheet_name="result", index=False)
+        else:
+            result.write(args.out)
+        print(f"{len(result.frame)} 行写入 / rows written to {args.out}")
+    with pd.option_context("display.width", 220, "display.max_rows", 200, "display.max_colwidth", 36):
+        print(result.summary.drop(columns=["text"]).to_string(index=False))
+    return 0
+
+
+def cmd_targets(args) -> int:
+    from . import target_sets
+    with pd.option_context("display.width", 220, "display.max_colwidth", 60):
+        print(target_sets().to_string(index=False))
+    return 0
+
+
 def cmd_drugs(args) -> int:
     from . import read_tables
     from .domain.ddd import audit
@@ -158,7 +191,7 @@ def cmd_drugs(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
-            "catalog": cmd_catalog, "drugs": cmd_drugs}
+            "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets}
 
 if __name__ == "__main__":
     sys.exit(main())

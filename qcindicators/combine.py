@@ -94,7 +94,7 @@ class Combiner:
             if spec.min_denominator is not None:
                 flags |= np.where((den < spec.min_denominator) & ~zero & present, 4, 0)
         if spec.plausible_max is not None:
-            flags |= np.where(value > spec.plausible_max, 32, 0)
+            flags |= np.where(value > spec.plausible_max * (1 + 1e-9), 32, 0)
         return Grid(num, den, value, present, flags)
 
     def _growth(self, node: GrowthNode, base: Grid) -> Grid:

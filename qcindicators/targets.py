@@ -63,13 +63,20 @@ def group_targets(fac: UnitTargets, group_of_fac: np.ndarray, n_groups: int) -> 
     return UnitTargets(number, op, varies)
 
 
+def tolerance(target: np.ndarray) -> np.ndarray:
+    """Float noise (the order of a sum) must never decide 达标: values within 1e-9 relative count as equal."""
+    return 1e-9 * np.maximum(1.0, np.abs(target))
+
+
 def judge(value: np.ndarray, t: UnitTargets) -> np.ndarray:
     """met as float: 1, 0, or NaN (no target or no value). Broadcasts units × periods."""
     v = value
     num = t.number[:, None]
+    tol = tolerance(num)
     res = np.full(v.shape, np.nan)
     for i, op in enumerate(OPS):
         rows = (t.op == i)[:, None] & ~np.isnan(v)
-        cmp = {"<=": v <= num, ">=": v >= num, "<": v < num, ">": v > num, "==": np.isclose(v, num)}[op]
+        cmp = {"<=": v <= num + tol, ">=": v >= num - tol, "<": v < num - tol, ">": v > num + tol,
+               "==": np.abs(v - num) <= tol}[op]
         res = np.where(rows, cmp.astype(float), res)
     return res

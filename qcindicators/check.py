@@ -1,0 +1,90 @@
+"""Checking a plan: every target of a target set, per unit and for the region, and what cannot be computed."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .api import _catalog, compute
+from .feasibility import missing_inputs
+from .result import Result
+from .tables import read_tables
+
+
+def target_sets(definitions=None) -> pd.DataFrame:
+    """The shipped target sets (one per plan).
+
+    Example:
+        >>> import qcindicators as qci
+        >>> "plan-2024-city" in set(qci.target_sets()["id"])
+        True
+    """
+    cat = _catalog(definitions)
+    return pd.DataFrame([{"id": t.id, "name_zh": t.name.zh, "name_en": t.name.en, "targets": len(t.targets),
+                          "source": t.source.document} for t in cat.target_sets.values()]).sort_values("id", ignore_index=True)
+
+
+def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",), period: str = "year",
+          definitions=None, on_invalid: str = "raise", quarantine_dir=None) -> Result:
+    """Every target of a plan: values, targets and 达标 per unit of `by` and for the whole region.
+
+    Rows for the region have the `by` columns empty. Indicators the data cannot feed appear as one
+    row each with NaN value and the flag `not_computable:<missing table or column>`. The result has
+    the tidy columns of `compute` plus `target_set`; `result.summary` has one row per target.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import generate_tables, Size
+        >>> r = qci.check(generate_tables(Size(n_facilities=4)), "plan-2024-city")
+        >>> sorted(r.summary["indicator"])[:2]
+        ['antibacterial_use_density', 'clinical_pathway_completion_rate']
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    tables = read_tables(tables)
+    cat = _catalog(definitions)
+    ts = cat.target_set(targets)
+    wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
+    reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
+    ok = [i for i in wanted if not reasons[i]]
+    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir)
+    frames, first = [], None
+    if ok:
+        first = compute(tables, ok, by=by, **kw)
+        frames.append(first.frame)
+        if by:
+            frames.append(compute(tables, ok, by=[], **kw).frame)
+    missing = [{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan, "target_op": "",
+                "flags": "not_computable:" + ";".join(r)} for i, r in reasons.items() if r]
+    if missing:
+        frames.append(pd.DataFrame(missing))
+    frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
+    frame["target_set"] = ts.id
+    columns = ["indicator", *by, "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
+               "ci_low", "ci_high", "flags", "target_set"]
+    frame = frame.reindex(columns=columns)
+    frame["met"] = frame["met"].astype("boolean")
+    result = Result(frame, first.diagnostics if first else pd.DataFrame(), first.provenance if first else {},
+                    first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r]))
+    result.summary = _summary(frame, ts, by)
+    return result
+
+
+def _summary(frame: pd.DataFrame, ts, by: list[str]) -> pd.DataFrame:
+    """One row per target: how many units met it, how many were judged, and the region value (latest period)."""
+    rows = []
+    for t in ts.targets:
+        f = frame[frame["indicator"] == t.indicator]
+        units = f[f[by].notna().all(axis=1)] if by else f.iloc[0:0]
+        region = f[f[by].isna().all(axis=1)] if by else f
+        latest = region.dropna(subset=["period"]).sort_values("period").tail(1)
+        rows.append({"indicator": t.indicator, "target": t.value or "（方向性目标 / direction only）", "when": t.when or "",
+                     "grain": t.grain, "text": t.text or "", "units_met": int((units["met"] == True).sum()),   # noqa: E712
+                     "units_judged": int(units["met"].notna().sum()),
+                     "region_period": latest["period"].iloc[0] if len(latest) else None,
+                     "region_value": latest["value"].iloc[0] if len(latest) else np.nan,
+                     "region_met": latest["met"].iloc[0] if len(latest) else pd.NA,
+                     "status": f["flags"].iloc[0] if len(f) and str(f["flags"].iloc[0]).startswith("not_computable") else
+                               ("direction_only" if t.value is None else "computed")})
+    return pd.DataFrame(rows)
