@@ -11,7 +11,7 @@ from .engine.expr_eval import as_mask, evaluate
 from .engine.pandas_engine import Partials
 from .engine.periods import YOY_LAG, label
 from .spec.model import TargetSetSpec
-from .targets import OPS, facility_targets, group_targets, judge, targets_for
+from .targets import OPS, facility_column, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
               16: "attribute_needs_facility_grain", 32: "implausible_value"}
@@ -119,7 +119,7 @@ class Combiner:
         n = len(self.facilities)
         counted = np.ones(n, bool)
         if node.where is not None:
-            get = lambda c: self.facilities[c].reset_index(drop=True)   # noqa: E731
+            get = lambda c: facility_column(self.facilities, c)   # noqa: E731
             counted = as_mask(evaluate(node.where, get, n), n)
         judged = (~np.isnan(met)) & counted[:, None]
         num, den = np.where(judged, met, 0.0), judged.astype(float)

@@ -33,11 +33,18 @@ def targets_for(spec: IndicatorSpec, target_set: TargetSetSpec | None, region: b
     return (regional + facility) if region else facility
 
 
+def facility_column(facilities: pd.DataFrame, name: str) -> pd.Series:
+    """A facilities column for a condition; an optional column that is absent is all missing (the condition fails)."""
+    if name in facilities.columns:
+        return facilities[name].reset_index(drop=True)
+    return pd.Series([None] * len(facilities), dtype=object)
+
+
 def facility_targets(targets: list[TargetSpec], facilities: pd.DataFrame) -> UnitTargets:
     n = len(facilities)
     number, op = np.full(n, np.nan), np.full(n, -1)
     undecided = np.ones(n, bool)
-    get = lambda c: facilities[c].reset_index(drop=True)   # noqa: E731
+    get = lambda c: facility_column(facilities, c)   # noqa: E731
     for t in targets:
         hit = undecided & (as_mask(evaluate(parse(t.when), get, n), n) if t.when else np.ones(n, bool))
         number[hit], op[hit] = t.number, OPS.index(t.op)
