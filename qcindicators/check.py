@@ -67,16 +67,29 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     frame["met"] = frame["met"].astype("boolean")
     result = Result(frame, first.diagnostics if first else pd.DataFrame(), first.provenance if first else {},
                     first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r]))
-    result.summary = _summary(frame, ts, by)
+    result.summary = _summary(frame, ts, by, tables.load("facilities"))
     return result
 
 
-def _summary(frame: pd.DataFrame, ts, by: list[str]) -> pd.DataFrame:
+def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:
+    """The facilities a target entry's condition selects."""
+    from .engine.expr_eval import as_mask, evaluate
+    from .spec.expr import parse
+    from .targets import facility_column
+    if not when:
+        return set(facilities["facility_id"].astype(str))
+    mask = as_mask(evaluate(parse(when), lambda c: facility_column(facilities, c), len(facilities)), len(facilities))
+    return set(facilities["facility_id"].astype(str)[mask])
+
+
+def _summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
     """One row per target: how many units met it, how many were judged, and the region value (latest period)."""
     rows = []
     for t in ts.targets:
         f = frame[frame["indicator"] == t.indicator]
         units = f[f[by].notna().all(axis=1)] if by else f.iloc[0:0]
+        if "facility_id" in by:       # only the facilities this entry is about
+            units = units[units["facility_id"].astype(str).isin(_entry_facilities(t.when, facilities))]
         region = f[f[by].isna().all(axis=1)] if by else f
         latest = region.dropna(subset=["period"]).sort_values("period").tail(1)
         rows.append({"indicator": t.indicator, "target": t.value or "（方向性目标 / direction only）", "when": t.when or "",

@@ -147,7 +147,14 @@ def cmd_demo(args) -> int:
         print("\n全区域按年 / whole region by year:")
         print(frame.to_string(index=False))
     print("\n" + by_facility.diagnostics_summary())
-    print(f"\n结果 / results: {out / 'result_by_facility_year.xlsx'}, {out / 'result_region_year.csv'}")
+    from . import check
+    plan = check(tables, "plan-2024-city")
+    plan.write(out / "check_plan-2024-city.csv")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 30):
+        print("\n工作方案达标情况 / plan check (plan-2024-city):")
+        print(plan.summary[["indicator", "target", "when", "units_met", "units_judged", "region_value", "region_met"]].to_string(index=False))
+    print(f"\n结果 / results: {out / 'result_by_facility_year.xlsx'}, {out / 'result_region_year.csv'}, "
+          f"{out / 'check_plan-2024-city.csv'}")
     return 0
 
 

@@ -40,3 +40,11 @@ def test_cost_family_shares_one_pass_per_table():
 def test_shipped_json_schemas_are_current():
     assert shipped("definition.schema.json") == definition_schema()
     assert shipped("target_set.schema.json") == target_set_schema()
+
+
+@pytest.mark.parametrize("plan", ["plan-2024-district", "plan-2021-city-lianyungang"])
+def test_plan_check_golden(plan):
+    """A plan's per-target summary on the committed sample; regenerate with QCI_REGEN_GOLDEN=1 and review."""
+    sample = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
+    summary = qci.check(sample, plan).summary
+    check(f"check_{plan}", summary.to_csv(index=False, float_format="%.6g").rstrip("\n"))
