@@ -34,13 +34,6 @@ def ddd_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def atc_classes() -> dict[str, str]:
-    """ATC code (any level) → WHO name, for class labels such as J01DD."""
-    t = _read("ddd_antimicrobials.csv")
-    return dict(zip(t["atc_code"], t["atc_name"]))
-
-
-@lru_cache(maxsize=1)
 def ddd_edition() -> str:
     return "WHO ATC/DDD Index " + ddd_table()["edition"].iloc[0]
 
