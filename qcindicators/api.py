@@ -135,13 +135,19 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         if col not in fac_cols:
             raise QCIError(f"by 只能用机构表的列 / `by` takes facilities columns; {col!r} is not one." + did_you_mean(col, fac_cols))
     ids, skipped = _select(cat, tables, indicators)
+    ids, skipped = _county_grouping(cat, ids, skipped, by, explicit=indicators is not None)
     plan = compile_plan(cat, ids)
     gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
     facilities = _checked_facilities(tables, gate)
     _whole_table_checks(plan, tables, facilities, gate)
-    group_of_fac, groups = _groups(facilities, by)
+    county_groups = _county_groups(plan, tables, facilities) if by == ["county"] else None
+    if county_groups is not None:
+        group_of_fac = county_groups.get_indexer(facilities["county"].astype(object))
+        groups = pd.DataFrame({"county": county_groups.to_numpy(dtype=object)})
+    else:
+        group_of_fac, groups = _groups(facilities, by)
     ledger = Ledger()
-    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger, gate)
+    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger, gate, county_groups)
     failures = gate.failures()
     if len(failures) and on_invalid != "quarantine":
         from .schemas.validate import ValidationReport
@@ -155,6 +161,36 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     counts = {t: tables.n_rows(t) for t in sorted({s.table for s in plan.scans} | {"facilities"}) if t in tables}
     provenance = _provenance(plan, cat, tables, counts, target_set, by, period)
     return Result(combiner.frame(), ledger.frame(), provenance, plan.explain(), skipped)
+
+
+def _uses_county_from(cat: Catalog, ident: str) -> bool:
+    spec = cat[ident]
+    return _uses_county_from(cat, spec.of) if spec.of else any(m.county_from for _, m in spec.measures())
+
+
+def _county_grouping(cat: Catalog, ids: list[str], skipped: pd.DataFrame, by: list[str], explicit: bool):
+    """Indicators grouped by a row's own county (县域内就诊率) exist by county or for the region only."""
+    if by in ([], ["county"]):
+        return ids, skipped
+    bad = [i for i in ids if _uses_county_from(cat, i)]
+    if bad and explicit:
+        raise QCIError(f"指标 {', '.join(bad)} 按患者常住区县统计，只能按区县（by=['county']）或全区域（by=[]）计算 / "
+                       f"{', '.join(bad)} group rows by the patient's county: use by=['county'] or by=[]")
+    extra = pd.DataFrame([{"indicator": i, "reason": "grouping:county_or_region_only"} for i in bad], columns=["indicator", "reason"])
+    return [i for i in ids if i not in bad], pd.concat([skipped, extra], ignore_index=True) if bad else skipped
+
+
+def _county_groups(plan: Plan, tables: Tables, facilities: pd.DataFrame) -> pd.Index | None:
+    """Counties of the facilities plus every county the rows name (residents from outside form their own groups)."""
+    cols = {(m.table, m.county_from) for s in plan.scans for m in s.measures if m.county_from}
+    if not cols:
+        return None
+    labels = set(facilities["county"].dropna().astype(str))
+    for table, col in cols:
+        values = tables.load(table, [col])[col]
+        labels |= set(values.cat.categories.astype(str) if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna().astype(str))
+    ordered = sorted(labels) + ([np.nan] if facilities["county"].isna().any() else [])
+    return pd.Index(ordered, dtype=object)
 
 
 def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:

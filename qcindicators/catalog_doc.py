@@ -25,11 +25,13 @@ def render() -> str:
                          + f"; direction 方向: `{s.direction}`; version {s.version}")
             if s.of:
                 parts.append(f"- built on 基于: `{s.of}`" + (f" ({s.compare})" if s.kind == "growth" else ""))
-            for key, m in s.measures().items():
+            for path, m in s.measures():
                 agg = f"{m.agg}({m.value or '*'})"
                 where = f" where `{m.where}`" if m.where else ""
                 basis = f", period from `{m.period_from}`" if m.period_from else ""
-                parts.append(f"- {key}: `{m.table}`: {agg}{where}{basis}")
+                by = f", rows grouped by county of `{m.county_from}`" if m.county_from else ""
+                name = path[0] + (f" ({path[1] + 1})" if len(path) > 1 else "")
+                parts.append(f"- {name}: `{m.table}`: {agg}{where}{basis}{by}")
             if s.scale != 1:
                 parts.append(f"- × {s.scale:g}")
             src = s.source.document + (f" — {s.source.indicator}" if s.source.indicator else "")

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .api import _catalog, compute
+from .api import _catalog, _uses_county_from, compute
 from .feasibility import missing_inputs
 from .result import Result
 from .tables import read_tables
@@ -51,8 +51,10 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir)
     frames, first = [], None
     if ok:
-        first = compute(tables, ok, by=by, **kw)
-        frames.append(first.frame)
+        # indicators grouped by the patient's county (县域内就诊率) have no facility rows, only county/region ones
+        per_unit = ok if by in ([], ["county"]) else [i for i in ok if not _uses_county_from(cat, i)]
+        first = compute(tables, per_unit or ok, by=by if per_unit else [], **kw)
+        frames.append(first.frame if per_unit else first.frame.iloc[0:0])
         if by:
             frames.append(compute(tables, ok, by=[], **kw).frame)
     missing = [{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan, "target_op": "",

@@ -43,9 +43,13 @@ class Combiner:
         self.group_grids: dict[str, Grid] = {}
 
     # -- grains -----------------------------------------------------------------------
-    def _measure(self, key: str | None, at_groups: bool) -> np.ndarray:
-        if key is None:
+    def _measures(self, keys: tuple[str, ...], at_groups: bool) -> np.ndarray:
+        """The sum of the measures `keys` (a numerator or denominator may add several)."""
+        if not keys:
             return np.full((self.G if at_groups else self.F, self.P), np.nan)
+        return sum(self._measure(k, at_groups) for k in keys)
+
+    def _measure(self, key: str, at_groups: bool) -> np.ndarray:
         part = self.partials
         if key in part.group_grain:
             store_key = key if at_groups else key + "@facility"
@@ -59,9 +63,16 @@ class Combiner:
         return np.where(np.isinf(out), np.nan, out)
 
     def _support(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
-        keys = [k for k in (node.numerator, node.denominator) if k]
-        total = sum(self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F) for k in keys)
-        return (self._rollup(total) if at_groups else total) > 0
+        rows = self.G if at_groups else self.F
+        total = np.zeros((rows, self.P))
+        for k in node.numerator + node.denominator:
+            if k in self.partials.group_grain and k in self.partials.group_support:   # counted at group grain already
+                if at_groups:
+                    total += self.partials.aligned(self.partials.group_support, k, self.p0, self.P, self.G)
+                continue
+            arr = self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F)
+            total += self._rollup(arr) if at_groups else arr
+        return total > 0
 
     # -- nodes ------------------------------------------------------------------------
     def run(self) -> None:
@@ -77,16 +88,16 @@ class Combiner:
 
     def _ratio(self, node: IndicatorNode, at_groups: bool) -> Grid:
         spec = self.plan.specs[node.id]
-        num = self._measure(node.numerator, at_groups)
+        num = self._measures(node.numerator, at_groups)
         present = self._support(node, at_groups)
         flags = np.zeros(num.shape, np.int64)
-        if node.denominator is None:
+        if not node.denominator:
             den = np.full(num.shape, np.nan)
             value = num * node.scale
             if node.kind == "attribute" and at_groups and not self.facility_grain:
                 value, flags = np.full(num.shape, np.nan), flags | 16
         else:
-            den = self._measure(node.denominator, at_groups)
+            den = self._measures(node.denominator, at_groups)
             zero = den == 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = np.where(zero, np.nan, num / np.where(zero, 1, den) * node.scale)

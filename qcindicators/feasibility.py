@@ -15,7 +15,7 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
     reasons: list[str] = []
     if "facilities" not in tables:
         reasons.append("missing_table:facilities")
-    for m in spec.measures().values():
+    for _, m in spec.measures():
         need = set()
         for text in (m.where, m.value):
             if text:
@@ -36,6 +36,8 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
         have = set(tables.columns(m.table))
         if "los_days" in need and m.table == "discharges" and "los_days" not in have:
             need = (need - {"los_days"}) | {"admit_date", "discharge_date"}
+        if m.county_from:
+            need.add(m.county_from)
         basis = period_column(m)
         if basis.startswith("discharges."):
             need.add("encounter_id")

@@ -27,16 +27,18 @@ class MeasureNode:
     value: Node | None
     where: Node | None
     facility: str = "facility_id"
+    county_from: str | None = None
 
     @property
     def key(self) -> str:
         v = to_text(self.value) if self.value is not None else "*"
         w = f" where {to_text(self.where)}" if self.where is not None else ""
         by = "" if self.facility == TABLES[self.table].facility_column else f" by {self.facility}"
-        return f"{self.table}[{self.basis}]: {self.agg}({v}){w}{by}"
+        county = f" by county of {self.county_from}" if self.county_from else ""
+        return f"{self.table}[{self.basis}]: {self.agg}({v}){w}{by}{county}"
 
     def reads(self) -> set[str]:
-        out = set()
+        out = {self.county_from} if self.county_from else set()
         for n in (self.value, self.where):
             if n is not None:
                 out |= columns(n)
@@ -78,8 +80,8 @@ class IndicatorNode:
 
     id: str
     kind: str
-    numerator: str
-    denominator: str | None
+    numerator: tuple[str, ...]      # measure keys, added up
+    denominator: tuple[str, ...]    # empty for kinds without a denominator
     scale: float
 
 
@@ -140,8 +142,9 @@ class Plan:
         for n in self.nodes:
             mark = "" if n.id in self.requested else "  (helper)"
             if isinstance(n, IndicatorNode):
-                den = f" ÷ {n.denominator.split(': ', 1)[1]}" if n.denominator else ""
-                lines.append(f"  {n.id} [{n.kind}] = {n.numerator.split(': ', 1)[1]}{den}"
+                text = lambda keys: " + ".join(k.split(": ", 1)[1] for k in keys)   # noqa: E731
+                den = f" ÷ {text(n.denominator)}" if n.denominator else ""
+                lines.append(f"  {n.id} [{n.kind}] = {text(n.numerator)}{den}"
                              + (f" × {n.scale:g}" if n.scale != 1 else "") + mark)
             elif isinstance(n, GrowthNode):
                 lines.append(f"  {n.id} [growth {n.lag}] = ({n.base} − {n.base}[prior]) ÷ {n.base}[prior] × 100" + mark)
@@ -160,8 +163,9 @@ def _measure_nodes(m: MeasureSpec) -> list[MeasureNode]:
     if m.agg == "mean":
         nonnull = Op("notnull", (value,))
         cwhere = nonnull if where is None else Op("and", (where, nonnull))
-        return [MeasureNode(m.table, basis, "sum", value, where, fac), MeasureNode(m.table, basis, "count", None, cwhere, fac)]
-    return [MeasureNode(m.table, basis, m.agg, value, where, fac)]
+        return [MeasureNode(m.table, basis, "sum", value, where, fac, m.county_from),
+                MeasureNode(m.table, basis, "count", None, cwhere, fac, m.county_from)]
+    return [MeasureNode(m.table, basis, m.agg, value, where, fac, m.county_from)]
 
 
 def compile_plan(catalog: Catalog, ids: list[str]) -> Plan:
@@ -188,18 +192,18 @@ def compile_plan(catalog: Catalog, ids: list[str]) -> Plan:
         if spec.kind == "unit_share":
             nodes.append(UnitShareNode(i, spec.of, parse(spec.where) if spec.where else None))
             continue
-        keys = {}
-        for part, m in spec.measures().items():
+        keys: dict[str, list[str]] = {}
+        for path, m in spec.measures():
             ms = _measure_nodes(m)
             for mn in ms:
                 measures.setdefault(mn.key, mn)
-            keys[part] = [mn.key for mn in ms]
+            keys.setdefault(path[0], []).append([mn.key for mn in ms])
         if spec.kind == "mean":
-            num, den = keys["measure"]
+            num, den = (keys["measure"][0][0],), (keys["measure"][0][1],)
         elif spec.kind in ("count", "attribute"):
-            num, den = keys["measure"][0], None
+            num, den = (keys["measure"][0][0],), ()
         else:
-            num, den = keys["numerator"][0], keys["denominator"][0]
+            num, den = tuple(k[0] for k in keys["numerator"]), tuple(k[0] for k in keys["denominator"])
         nodes.append(IndicatorNode(i, spec.kind, num, den, spec.scale))
     scans: dict[tuple[str, str, str], list[MeasureNode]] = {}
     for mn in measures.values():

@@ -88,9 +88,17 @@ class ScanContext:
     def __init__(self, tables, facilities: pd.DataFrame, ledger: Ledger, plan, gate):
         self.tables, self.facilities, self.ledger, self.plan, self.gate = tables, facilities, ledger, plan, gate
         self.fac_index = pd.Index(facilities["facility_id"].astype("str"))
+        self.county_groups: pd.Index | None = None
         self._resolved: tuple | None = None
         self._parents: dict[str, ParentIndex] = {}
         self._matches: dict[tuple, np.ndarray] = {}
+
+    def users_of(self, table: str, column: str) -> list[str]:
+        """Indicators of the plan whose measures on `table` read `column` (for error messages)."""
+        from ..spec.expr import columns, parse
+        return [ident for ident, spec in self.plan.specs.items()
+                if any(m.table == table and any(column in columns(parse(t)) for t in (m.where, m.value) if t)
+                       for _, m in spec.measures())]
 
     def stays(self) -> "ParentIndex":
         return self.parent_index("discharges")

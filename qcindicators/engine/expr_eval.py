@@ -103,6 +103,13 @@ def _compare(node, get, n):
         a = pd.Series([a] * n)
     if b is None:
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    if isinstance(b, pd.Series):        # column against column: compare values, missing stays missing
+        missing = (a.isna() | b.isna()).to_numpy()
+        av = a.astype(object).to_numpy() if isinstance(a.dtype, pd.CategoricalDtype) else _numeric(a).to_numpy()
+        bv = b.astype(object).to_numpy() if isinstance(b.dtype, pd.CategoricalDtype) else _numeric(b).to_numpy()
+        res = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
+               "ge": np.greater_equal}[op](np.where(missing, 0, av), np.where(missing, 0, bv)).astype(bool)
+        return pd.Series(res).astype("boolean").mask(pd.Series(missing)) if missing.any() else pd.Series(res)
     if isinstance(a.dtype, pd.CategoricalDtype) and op in ("eq", "ne"):
         codes = np.asarray(a.cat.codes)
         hit = a.cat.categories.get_indexer([b])[0] if isinstance(b, str) else -2

@@ -39,10 +39,11 @@ class Partials:
     support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)   # rows passing each measure's filter
     group_grain: set[str] = field(default_factory=set)                          # keys already at group grain
     nulls: dict[str, np.ndarray] = field(default_factory=dict)                  # rows whose summed value was missing
+    group_support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # support of group-grain measures
 
     def period_range(self) -> tuple[int, int]:
         used = np.zeros(SPAN[self.grain], bool)
-        for _, arr in self.support.values():
+        for _, arr in list(self.support.values()) + list(self.group_support.values()):
             used |= arr.any(axis=0)
         idx = np.flatnonzero(used)
         return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
@@ -58,8 +59,11 @@ class PandasEngine:
     name = "pandas"
 
     def run(self, plan: Plan, tables, facilities: pd.DataFrame, group_of_facility: np.ndarray, n_groups: int,
-            grain: str, ledger: Ledger, gate: Gate) -> Partials:
+            grain: str, ledger: Ledger, gate: Gate, county_groups: pd.Index | None = None) -> Partials:
+        """`county_groups`: when grouping by county, the group labels; measures with `county_from`
+        then put each row in the group of its own county column (e.g. the patient's residence)."""
         ctx = ScanContext(tables, facilities, ledger, plan, gate)
+        ctx.county_groups = county_groups
         partials = Partials(len(facilities), n_groups, grain)
         by_table: dict[str, list[ScanNode]] = {}
         for scan in plan.scans:
@@ -106,10 +110,28 @@ class PandasEngine:
         key = np.where(valid, fac * SPAN[grain] + periods, 0)
         for m in scan.measures:
             w = wanted[m.key]
+            if m.county_from and ctx.county_groups is not None:
+                self._county_measure(m, w, valid, reason, periods, frame, fac, get, acc, ctx, grain)
+                continue
             self._report_unplaced(m, w & ~valid, reason, fac, ctx)
             use = w & valid
             acc.add(m.key + "#support", "count", key[use], None)
             self._measure(m, use, key, get, fac, periods, acc, group_of_fac, ctx, grain)
+
+    def _county_measure(self, m, wanted, valid, reason, periods, frame, fac, get, acc, ctx, grain) -> None:
+        """A measure grouped by a county column of the row itself: accumulated at group grain."""
+        group = codes_against(frame[m.county_from], ctx.county_groups)
+        reason = np.where(valid & (group < 0), 6, reason)
+        ok = wanted & (reason == 0)
+        self._report_unplaced(m, wanted & ~ok, reason, fac, ctx)
+        gkey = np.where(ok, group * SPAN[grain] + periods, 0)
+        acc.add_group(m.key + "#support", "count", gkey[ok], None)
+        if m.agg == "count":
+            acc.add_group(m.key, "count", gkey[ok], None)
+            return
+        vals = as_values(evaluate(m.value, get, len(frame)), len(frame))
+        use = ok & ~np.isnan(vals)
+        acc.add_group(m.key, "sum", gkey[use], vals[use])
 
     def _measure(self, m: MeasureNode, use, key, get, fac, periods, acc, group_of_fac, ctx, grain) -> None:
         n = len(use)
@@ -167,6 +189,7 @@ class _Accumulators:
         self.F, self.G, self.P = partials.n_facilities, partials.n_groups, SPAN[grain]
         self.group_of_fac = group_of_fac
         self.arrays: dict[str, np.ndarray] = {}
+        self.group_arrays: dict[str, np.ndarray] = {}      # measures grouped by a county column of the row
         self.distinct: dict[str, list[pd.DataFrame]] = {}
         self.scoped: set[str] = set()      # distinct ids unique only within a facility
 
@@ -178,6 +201,10 @@ class _Accumulators:
             return
         arr = self.arrays.setdefault(key, np.zeros(size))
         arr += np.bincount(keys, weights=values, minlength=size)
+
+    def add_group(self, key: str, agg: str, keys: np.ndarray, values: np.ndarray | None) -> None:
+        arr = self.group_arrays.setdefault(key, np.zeros(self.G * self.P))
+        arr += np.bincount(keys, weights=values, minlength=self.G * self.P)
 
     def add_distinct(self, key: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
         self.distinct.setdefault(key, []).append(pd.DataFrame({"f": fac, "p": periods, "v": values.to_numpy()}).dropna()
@@ -194,6 +221,12 @@ class _Accumulators:
             else:
                 arr = np.where(np.isinf(arr), np.nan, arr)
                 partials.measures[key] = (0, arr.reshape(self.F, self.P))
+        for key, arr in self.group_arrays.items():
+            if key.endswith("#support"):
+                partials.group_support[key[:-8]] = (0, arr.reshape(self.G, self.P))
+            else:
+                partials.measures[key] = (0, arr.reshape(self.G, self.P))
+                partials.group_grain.add(key)
         for key, parts in self.distinct.items():
             triples = pd.concat(parts, ignore_index=True).drop_duplicates()
             # distinct values do not add up across facilities: count them at each grain directly
@@ -214,6 +247,7 @@ UNPLACED = {
     3: ("no_parent_discharge", "找不到所属出院记录（仍在院），按出院队列口径不计入",
         "no discharge for this stay (still in hospital): not counted on the discharge-cohort basis"),
     4: ("period_too_coarse", "年度填报数据不能拆分为月或季度，未使用", "annual rows cannot be split into months or quarters; ask for period='year'"),
+    6: ("county_missing", "区县为空，无法按区县归组", "county missing: the row cannot be placed in a county group"),
     5: ("date_out_of_range", "日期不在 1970–2100 年之间，未使用", "date outside 1970–2100; not used"),
 }
 

@@ -48,6 +48,9 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
         issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}", m.table)
     if m.value is not None:
         issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}", m.table)
+    if m.county_from is not None and m.county_from not in {c.name for c in TABLES[m.table].columns if c.name.endswith("county")}:
+        issues.append((path + ("county_from",), f"county_from 应为该表的区县列 / must be a county column of {m.table}."
+                       + did_you_mean(m.county_from, [c.name for c in TABLES[m.table].columns])))
     if m.facility is not None:
         ids = {c.name for c in TABLES[m.table].columns if c.name.endswith("facility_id")}
         if m.facility not in ids:
@@ -67,8 +70,8 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
 
 def check_definition(spec: IndicatorSpec, extra_columns: dict[str, list[str]] | None = None) -> list[Issue]:
     issues: list[Issue] = []
-    for key, m in spec.measures().items():
-        issues += check_measure(m, (key,), set((extra_columns or {}).get(m.table, [])))
+    for path, m in spec.measures():
+        issues += check_measure(m, path, set((extra_columns or {}).get(m.table, [])))
     facility_cols = set(FACILITY_ATTRIBUTES) | {"facility_id"}
     for i, t in enumerate(spec.targets):
         if t.when is not None:

@@ -43,6 +43,8 @@ class MeasureSpec(_Strict):
     period_from: str | None = Field(None, description="date column (or discharges.discharge_date for lines of a stay)")
     facility: str | None = Field(None, description="the column that assigns a row to a facility (default: the table's; "
                                                    "referrals: from_facility_id, or to_facility_id for referrals received)")
+    county_from: str | None = Field(None, description="group by county using this column of the row (e.g. patient_county: "
+                                                      "the patient's county of residence) instead of the facility's county")
 
     @model_validator(mode="after")
     def _one_aggregate(self):
@@ -100,8 +102,8 @@ class IndicatorSpec(_Strict):
     source: SourceSpec
     description: Text | None = None
     theme: str | None = None
-    numerator: MeasureSpec | None = None
-    denominator: MeasureSpec | None = None
+    numerator: MeasureSpec | list[MeasureSpec] | None = Field(None, description="a measure, or a list of measures added up")
+    denominator: MeasureSpec | list[MeasureSpec] | None = Field(None, description="a measure, or a list of measures added up")
     measure: MeasureSpec | None = None
     multiplier: float | None = None
     of: str | None = Field(None, description="growth / unit_share: the indicator this one is built on")
@@ -127,6 +129,8 @@ class IndicatorSpec(_Strict):
         extra = [p for p in ("numerator", "denominator", "measure", "of") if p not in need and getattr(self, p) is not None]
         if extra:
             raise ValueError(f"kind: {self.kind} 不使用 / does not use {', '.join(extra)}")
+        if self.kind in ("mean", "count", "attribute") and isinstance(self.measure, list):
+            raise ValueError("measure 只能是一个度量 / `measure` is one measure, not a list")
         if self.kind == "mean" and self.measure.agg != "mean":
             raise ValueError("kind: mean 的 measure 应使用 mean: <表达式> / a mean indicator's measure uses `mean: <expr>`")
         return self
@@ -137,8 +141,16 @@ class IndicatorSpec(_Strict):
             return self.multiplier
         return 100.0 if self.kind in ("proportion", "growth", "unit_share") else 1.0
 
-    def measures(self) -> dict[str, MeasureSpec]:
-        return {k: getattr(self, k) for k in ("numerator", "denominator", "measure") if getattr(self, k) is not None}
+    def measures(self) -> list[tuple[tuple, MeasureSpec]]:
+        """(path in the definition, measure) for every measure, lists flattened."""
+        out = []
+        for k in ("numerator", "denominator", "measure"):
+            part = getattr(self, k)
+            if isinstance(part, list):
+                out += [((k, i), m) for i, m in enumerate(part)]
+            elif part is not None:
+                out.append(((k,), part))
+        return out
 
 
 class TargetSetEntry(_Strict):

@@ -187,3 +187,24 @@ def test_every_shipped_plan_runs_on_the_sample(plan, sample_dir):
     assert set(s["status"]) <= {"computed", "direction_only"}     # the sample feeds every shipped target
     kinds = s["indicator"].map(lambda i: qci.load_definitions()[i].kind)
     assert s[(s["status"] == "computed") & (kinds != "attribute")]["region_value"].notna().all()   # attributes: facility grain only
+
+
+def test_in_county_visit_rate_groups_by_the_patients_county():
+    fac = facilities()                       # F1, F2 in county A; F3 in county B
+    visits = pd.DataFrame({"visit_id": ["V1", "V2", "V3", "V4", "V5"], "facility_id": ["F1", "F1", "F3", "F3", "F1"],
+                           "visit_date": "2024-05-01", "setting": "outpatient", "total_cost": 10.0,
+                           "patient_county": ["A", "B", "B", "A", "外省"]})
+    stays = pd.DataFrame({"encounter_id": ["S1", "S2"], "facility_id": ["F2", "F1"], "admit_date": "2024-05-01",
+                          "discharge_date": "2024-05-03", "total_cost": 1.0, "patient_county": ["A", None]})
+    t = {"facilities": fac, "visits": visits, "discharges": stays}
+    r = qci.compute(t, ["in_county_visit_rate"], by=["county"], period="year").to_frame().set_index("county")
+    # county A residents: V1 (in A), V4 (in B), S1 (in A) -> 2 of 3; county B residents: V2 (in A), V3 (in B) -> 1 of 2
+    assert (r.loc["A", "numerator"], r.loc["A", "denominator"]) == (2, 3)
+    assert (r.loc["B", "numerator"], r.loc["B", "denominator"]) == (1, 2)
+    assert (r.loc["外省", "numerator"], r.loc["外省", "denominator"]) == (0, 1)       # outside residents: their own group
+    region = qci.compute(t, ["in_county_visit_rate"], by=[], period="year").to_frame().iloc[0]
+    assert (region["numerator"], region["denominator"]) == (3, 6)                     # S2 has no county: left out
+    with pytest.raises(qci.QCIError, match="by=\\['county'\\]"):
+        qci.compute(t, ["in_county_visit_rate"], by=["facility_id"], period="year")
+    skipped = qci.compute(t, by=["facility_id"], period="year").not_computable.set_index("indicator")
+    assert skipped.loc["in_county_visit_rate", "reason"] == "grouping:county_or_region_only"
