@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity", "affects", "message_zh", "message_en"]
+LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity", "amount", "share", "affects",
+                  "message_zh", "message_en"]
 
 
 class Ledger:
@@ -15,19 +16,23 @@ class Ledger:
             quantity: float = np.nan, affects: str = "") -> None:
         if rows:
             self._parts.append(pd.DataFrame([{"table": table, "facility_id": facility_id, "period": period,
-                                              "check": check, "rows": int(rows), "quantity": quantity,
+                                              "check": check, "rows": int(rows), "quantity": quantity, "amount": np.nan, "share": np.nan,
                                               "affects": affects, "message_zh": zh, "message_en": en}],
                                             columns=LEDGER_COLUMNS))
 
     def add_grid(self, table: str, check: str, counts: np.ndarray, fac_ids: np.ndarray, label_of,
-                 zh: str, en: str, quantity: np.ndarray | None = None, affects: str = "") -> None:
-        """counts: facilities × periods; one ledger row per non-zero cell; label_of(period code) -> text."""
+                 zh: str, en: str, quantity: np.ndarray | None = None, affects: str = "",
+                 amount: np.ndarray | None = None, share: np.ndarray | None = None) -> None:
+        """counts: facilities × periods; one ledger row per non-zero cell; label_of(period code) -> text.
+
+        `share`: the rows as a share of all rows of that facility and period (0–1)."""
         f, p = np.nonzero(counts)
         if not len(f):
             return
         self._parts.append(pd.DataFrame({
             "table": table, "facility_id": fac_ids[f], "period": [label_of(int(i)) for i in p], "check": check,
             "rows": counts[f, p].astype(np.int64), "quantity": quantity[f, p] if quantity is not None else np.nan,
+            "amount": amount[f, p] if amount is not None else np.nan, "share": share[f, p] if share is not None else np.nan,
             "affects": affects, "message_zh": zh, "message_en": en}, columns=LEDGER_COLUMNS))
 
     def extend(self, frame: pd.DataFrame) -> None:
@@ -40,5 +45,7 @@ class Ledger:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in LEDGER_COLUMNS})
         f = pd.concat(self._parts, ignore_index=True)
         keys = ["table", "facility_id", "period", "check", "affects", "message_zh", "message_en"]
-        f = f.groupby(keys, dropna=False, sort=False).agg(rows=("rows", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)))
+        f = f.groupby(keys, dropna=False, sort=False).agg(rows=("rows", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)),
+                                                           amount=("amount", lambda q: q.sum(min_count=1)),
+                                                           share=("share", lambda q: q.sum(min_count=1)))
         return f.reset_index()[LEDGER_COLUMNS]

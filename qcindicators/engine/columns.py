@@ -89,6 +89,7 @@ class ScanContext:
         self.tables, self.facilities, self.ledger, self.plan, self.gate = tables, facilities, ledger, plan, gate
         self.fac_index = pd.Index(facilities["facility_id"].astype("str"))
         self.county_groups: pd.Index | None = None
+        self.drug_ledger = None       # set by the engine, which knows the period grain
         self._resolved: tuple | None = None
         self._parents: dict[str, ParentIndex] = {}
         self._matches: dict[tuple, np.ndarray] = {}
@@ -162,36 +163,8 @@ class ScanContext:
     def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray) -> dict:
         resolved, dict_fac = self.resolved_dictionary()
         attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
-        self._report_drug_lines(lines, fac, attrs, resolved)    # once per batch: scans share the batch's columns
+        self.drug_ledger.add_batch(lines, fac, attrs, resolved)    # once per batch: scans share the batch's columns
         return attrs
-
-    def _report_drug_lines(self, lines, fac, attrs, resolved) -> None:
-        fac_ids = self.facilities["facility_id"].to_numpy()
-        unmapped = attrs["row"] < 0
-        if unmapped.any():
-            _per_facility(self.ledger, "drug_orders", "unmapped_drug_code", unmapped, fac, fac_ids,
-                          "药品编码不在药品字典中，无法判断是否为抗菌药物", "drug_code not in the drug dictionary: cannot tell whether it is an antibacterial",
-                          lines["quantity"].to_numpy(float))
-        problem = np.append(resolved["problem"].fillna("").to_numpy(dtype=str), "")[attrs["row"]]
-        for reason in sorted(set(problem[problem != ""])):
-            mask = problem == reason
-            _per_facility(self.ledger, "drug_orders", f"antibacterial_without_ddd:{reason}", mask, fac, fac_ids,
-                          "抗菌药物无法计算 DDD，未计入 DDD 数：" + reason, f"antibacterial line without DDDs ({reason}); not counted in DDD sums",
-                          lines["quantity"].to_numpy(float))
-        big = np.abs(attrs["ddd_count"]) > 100          # NaN compares False
-        if big.any():
-            _per_facility(self.ledger, "drug_orders", "implausible_line_ddd", big, fac, fac_ids,
-                          "单条用药超过 100 DDD，可能是单位错误（如按盒计数）", "a single line above 100 DDDs: probably a unit error (packs counted as units?)",
-                          attrs["ddd_count"])
-
-
-def _per_facility(ledger: Ledger, table: str, check: str, mask: np.ndarray, fac: np.ndarray, fac_ids, zh, en, qty) -> None:
-    counts = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], minlength=len(fac_ids) + 1)
-    q = qty[mask]
-    sums = np.bincount(np.where(fac >= 0, fac, len(fac_ids))[mask], weights=np.where(np.isnan(q), 0.0, q), minlength=len(fac_ids) + 1)
-    for f in np.flatnonzero(counts):   # one ledger row per facility, not per line
-        ledger.add(table, check, int(counts[f]), zh, en, facility_id=fac_ids[f] if f < len(fac_ids) else None,
-                   quantity=float(sums[f]))
 
 
 PARENT_ID = {"discharges": "encounter_id", "visits": "visit_id"}

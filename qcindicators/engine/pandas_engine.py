@@ -20,6 +20,7 @@ from ..contract import TABLES
 from ..diagnostics import Ledger
 from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext
+from .drug_ledger import DrugLineLedger
 from .expr_eval import as_mask, as_values, evaluate
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 
@@ -64,12 +65,15 @@ class PandasEngine:
         then put each row in the group of its own county column (e.g. the patient's residence)."""
         ctx = ScanContext(tables, facilities, ledger, plan, gate)
         ctx.county_groups = county_groups
+        ctx.drug_ledger = DrugLineLedger(facilities, grain, ledger)
         partials = Partials(len(facilities), n_groups, grain)
         by_table: dict[str, list[ScanNode]] = {}
         for scan in plan.scans:
             by_table.setdefault(scan.table, []).append(scan)
         for table, scans in by_table.items():
             self._table_pass(table, scans, ctx, partials, group_of_facility, grain)
+        if ctx._resolved is not None:
+            ctx.drug_ledger.finish(len(ctx._resolved[0]))
         fac_ids = facilities["facility_id"].astype(str).to_numpy()
         for key, counts in partials.nulls.items():
             ledger.add_grid(key.split("[", 1)[0], "null_value", counts, fac_ids, lambda p: label(p, grain),
@@ -257,7 +261,7 @@ def _raw_inputs(scan: ScanNode) -> set[str]:
     cols = set()
     reads = scan.reads()
     if scan.table == "drug_orders" and reads & {"ddd_count", "is_antibacterial", "antibacterial_grade", "atc_code"}:
-        cols |= {"drug_code", "quantity"}
+        cols |= {"drug_code", "quantity", "order_date", "amount"}      # the drug-line ledger reports periods and amounts
     if scan.table == "discharges" and "los_days" in reads:
         cols |= {"admit_date", "discharge_date"}
     if scan.table == "referrals" and "direction" in reads:

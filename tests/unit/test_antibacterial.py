@@ -178,3 +178,26 @@ def test_returns_are_netted(dispensed):
     direct = qci.compute({**base, "drug_orders": pd.DataFrame(netted, columns=cols)}, ["antibacterial_use_density"]).to_frame()
     jan = lambda f: f.set_index("period").loc["2024-01", "numerator"]   # noqa: E731
     assert jan(with_returns) == pytest.approx(jan(direct), abs=1e-9)
+
+
+def test_density_by_pharmacological_class_adds_up():
+    t = stays_and_lines()
+    classes = [i for i in qci.catalog()["id"] if i.startswith("antibacterial_use_density_j") or i.endswith("_p01ab")]
+    v = values(qci.compute(t, ["antibacterial_use_density", *classes], period="month"))
+    assert sum(v[i][0] for i in classes if i in v) == pytest.approx(v["antibacterial_use_density"][0])
+    assert v["antibacterial_use_density_j01d"][0] == pytest.approx(1.5 + 1.0)        # ceftriaxone (J01DD), meropenem (J01DH)
+
+
+def test_drug_ledger_per_facility_and_period_with_amounts_shares_and_returns():
+    t = aud_tables()
+    lines = t["drug_orders"].assign(amount=10.0)
+    extra = pd.DataFrame([("E1", "F1", "inpatient", "2024-01-04", "NOPE", 2, 30.0),       # not in the dictionary
+                          ("E3", "F1", "inpatient", "2024-02-02", "D2", -5, -8.0)],        # returned more than dispensed
+                         columns=lines.columns)
+    t["drug_orders"] = pd.concat([lines, extra], ignore_index=True)
+    d = qci.compute(t, ["antibacterial_use_density"], period="month").diagnostics
+    un = d[d["check"] == "unmapped_drug_code"].iloc[0]
+    assert (un["facility_id"], un["period"], un["rows"], un["quantity"], un["amount"]) == ("F1", "2024-01", 1, 2, 30.0)
+    assert un["share"] == pytest.approx(1 / 8)              # of F1's 8 lines dispensed in January
+    ret = d[d["check"] == "returns_exceed_dispensed"].iloc[0]
+    assert (ret["facility_id"], ret["period"], ret["rows"], ret["quantity"]) == ("F1", "2024-02", 1, -5)

@@ -20,6 +20,11 @@ def test_ddd_table_matches_who_reference(shared_dir):
     assert (merged["ddd_who"].astype(float) == merged["ddd_ours"].astype(float)).all()
     assert (merged["uom_who"] == merged["uom_ours"]).all()
     assert ddd_edition() == "WHO ATC/DDD Index 2026-04-25"
+    scope = ours.drop_duplicates("atc_code").set_index("atc_code")
+    assert scope.loc["J01DD04", "cn_scope"] == "yes" and scope.loc["J04AC01", "cn_scope"] == "no"
+    assert scope.loc["A07AA09", "cn_scope"] == "optional" and scope.loc["J01DD04", "class_code"] == "J01DD"
+    assert scope.loc["J01DD04", "class_name"] == "Third-generation cephalosporins"
+    assert all(in_scope(c) == (s == "yes") for c, s in scope["cn_scope"].items())
 
 
 @pytest.mark.parametrize("atc,scope", [("J01DD04", True), ("J02AC01", True), ("P01AB01", True), ("J04AC01", False),

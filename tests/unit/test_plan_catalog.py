@@ -87,6 +87,8 @@ def test_access_indicators_by_hand():
     assert (region["down_up_referral_ratio"].numerator, region["down_up_referral_ratio"].denominator) == (3, 2)
     assert region["inpatient_satisfaction_rate"].value == 50.0 and region["outpatient_satisfaction_rate"].value == 100.0
     fac = qci.compute(access_tables(), ["down_up_referral_ratio", "downward_referrals"], period="year").to_frame()
+    down = fac[fac["indicator"] == "downward_referrals"].set_index("facility_id")["value"]
+    assert down.to_dict() == {"F1": 2.0, "F2": 1.0}                              # R3, R4 (derived) from F1; R5 from F2
     f1 = fac[(fac["indicator"] == "down_up_referral_ratio") & (fac["facility_id"] == "F1")].iloc[0]
     # F1 sent 2 down, received 2 up
     assert (f1["numerator"], f1["denominator"], f1["value"]) == (2, 2, 100.0)
@@ -120,6 +122,7 @@ def test_report_indicators_by_hand():
     assert v["emr_level_mean"].value == pytest.approx(10 / 3)
     assert v["medical_revenue_growth"].value == pytest.approx((1.32e8 - 1e8) / 1e8 * 100)   # region: F2, F3 new in 2024
     assert v["drug_revenue_share"].value == pytest.approx(3.9e7 / 1.32e8 * 100)
+    assert v["medical_service_revenue_share"].value == pytest.approx((3.3e7 + 5e6 + 4e5) / 1.32e8 * 100)
     assert v["energy_cost_per_10k_revenue"].value == pytest.approx(1.35e6 / 1.48e8 * 1e4)
     assert v["teleconsultation_growth"].value == pytest.approx(70.0)
     # required staff: F1 1000 beds -> 4 + ceil(500/200) = 7; F2 200 -> 4; F3 50 -> 2: (8 + 1 + 1) / 13

@@ -1,0 +1,79 @@
+"""Drug lines that could not be counted, per facility and period: lines, quantities, amounts, shares.
+
+Fed batch by batch; arrays are facility × period on the fixed period axis, so batches add up.
+Also the plausibility checks a pharmacist asks for: lines above 100 DDDs, and antibacterials whose
+returns exceed what was dispensed (net quantity below zero for a facility, drug and period).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..diagnostics import Ledger
+from .periods import SPAN, label, month_codes, to_grain
+
+CHECKS = {
+    "unmapped_drug_code": ("药品编码不在药品字典中，无法判断是否为抗菌药物",
+                           "drug_code not in the drug dictionary: cannot tell whether it is an antibacterial"),
+    "implausible_line_ddd": ("单条超过 100 DDD，可能是单位错误（如按盒计数）",
+                             "a single line above 100 DDDs: probably a unit error (packs counted as units?)"),
+}
+
+
+class DrugLineLedger:
+    def __init__(self, facilities: pd.DataFrame, grain: str, ledger: Ledger):
+        self.fac_ids = facilities["facility_id"].astype(str).to_numpy()
+        self.grain, self.ledger = grain, ledger
+        self.cells = len(self.fac_ids) * SPAN[grain] + 1          # last cell: no facility or no date
+        self.totals = np.zeros(self.cells)
+        self.sums: dict[str, list[np.ndarray]] = {}             # check -> [rows, quantity, amount]
+        self.nets: list[pd.Series] = []
+
+    def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, resolved: pd.DataFrame) -> None:
+        period = to_grain(month_codes(lines["order_date"]), self.grain) if "order_date" in lines else np.full(len(lines), -1)
+        ok = (fac >= 0) & (period >= 0) & (period < SPAN[self.grain])
+        cell = np.where(ok, fac * SPAN[self.grain] + period, self.cells - 1)
+        self.totals += np.bincount(cell, minlength=self.cells)
+        qty = lines["quantity"].to_numpy(dtype=float)
+        amount = lines["amount"].to_numpy(dtype=float) if "amount" in lines else np.full(len(lines), np.nan)
+        problem = np.append(resolved["problem"].fillna("").to_numpy(dtype=str), "")[attrs["row"]]
+        masks = {"unmapped_drug_code": attrs["row"] < 0, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100}
+        for reason in set(problem[problem != ""]):
+            masks[f"antibacterial_without_ddd:{reason}"] = problem == reason
+        for check, mask in masks.items():
+            if mask.any():
+                self._add(check, cell[mask], qty[mask], amount[mask])
+        abx = attrs["is_antibacterial"] & ok
+        if abx.any():       # net quantity per facility × period × drug, to catch returns above what was dispensed
+            key = cell[abx].astype(np.int64) * (len(resolved) + 1) + attrs["row"][abx]
+            self.nets.append(pd.Series(qty[abx]).groupby(key).sum())
+
+    def _add(self, check: str, cell: np.ndarray, qty: np.ndarray, amount: np.ndarray) -> None:
+        acc = self.sums.setdefault(check, [np.zeros(self.cells) for _ in range(3)])
+        acc[0] += np.bincount(cell, minlength=self.cells)
+        acc[1] += np.bincount(cell, weights=np.where(np.isnan(qty), 0, qty), minlength=self.cells)
+        acc[2] += np.bincount(cell, weights=np.where(np.isnan(amount), 0, amount), minlength=self.cells)
+
+    def finish(self, n_dictionary_rows: int) -> None:
+        if self.nets:
+            net = pd.concat(self.nets).groupby(level=0).sum()
+            neg = net[net < 0]
+            if len(neg):
+                cell = (neg.index.to_numpy() // (n_dictionary_rows + 1)).astype(np.int64)
+                self._add("returns_exceed_dispensed", cell, neg.to_numpy(), np.full(len(neg), np.nan))
+        for check, (rows, qty, amount) in self.sums.items():
+            zh, en = CHECKS.get(check, None) or _message(check)
+            grid = rows[:-1].reshape(len(self.fac_ids), SPAN[self.grain])
+            share = np.divide(rows[:-1], self.totals[:-1], out=np.zeros(self.cells - 1), where=self.totals[:-1] > 0)
+            self.ledger.add_grid("drug_orders", check, grid, self.fac_ids, lambda p: label(p, self.grain), zh, en,
+                                 quantity=qty[:-1].reshape(grid.shape), amount=amount[:-1].reshape(grid.shape),
+                                 share=share.reshape(grid.shape))
+            if rows[-1]:
+                self.ledger.add("drug_orders", check, int(rows[-1]), zh, en, quantity=float(qty[-1]))
+
+
+def _message(check: str) -> tuple[str, str]:
+    if check == "returns_exceed_dispensed":
+        return ("该药本期退药多于发药（净数量为负），请核对退药记录", "returns exceed what was dispensed for this drug in the period (net quantity below zero)")
+    reason = check.split(":", 1)[1]
+    return (f"抗菌药物无法计算 DDD，未计入 DDD 数：{reason}", f"antibacterial line without DDDs ({reason}); not counted in DDD sums")
