@@ -1,5 +1,8 @@
 """The shipped DDD table against the WHO reference, and the dictionary → DDD conversions."""
 import math
+from pathlib import Path
+
+import qcindicators
 
 import pandas as pd
 import pytest
@@ -25,6 +28,15 @@ def test_ddd_table_matches_who_reference(shared_dir):
     assert scope.loc["A07AA09", "cn_scope"] == "optional" and scope.loc["J01DD04", "class_code"] == "J01DD"
     assert scope.loc["J01DD04", "class_name"] == "Third-generation cephalosporins"
     assert all(in_scope(c) == (s == "yes") for c, s in scope["cn_scope"].items())
+
+
+def test_chinese_names_point_at_the_substance_they_claim(shared_dir):
+    """Each Chinese name states the WHO substance it means; a wrong ATC code shows up as a mismatch."""
+    who = pd.read_csv(shared_dir / "reference" / "who_atc_ddd_antimicrobials_2026-04-25.csv", dtype=str, keep_default_na=False)
+    names = pd.read_csv(Path(qcindicators.__file__).parent / "data" / "antimicrobial_names_zh.csv", dtype=str, keep_default_na=False)
+    official = who.drop_duplicates("atc_code").set_index("atc_code")["atc_name"]
+    assert (names["who_name"] == names["atc_code"].map(official)).all(), names[names["who_name"] != names["atc_code"].map(official)]
+    assert len(names) >= 120
 
 
 @pytest.mark.parametrize("atc,scope", [("J01DD04", True), ("J02AC01", True), ("P01AB01", True), ("J04AC01", False),
