@@ -85,7 +85,7 @@ def main() -> None:
     lines = ["| engine | median wall (s) | peak RSS (MB) | runs |", "|---|---|---|---|"]
     lines += [f"| {k} | {w:.2f} | {m:.0f} | {', '.join(f'{x:.2f}' for x, _ in runs[k])} |" for k, (w, m) in med.items()]
     report = "\n".join([
-        f"Input: " + ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())),
+        "Input: " + ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())),
         f"Indicators: {', '.join(INDICATORS)}; by facility_id and month; {a.repeat} runs each after a warm-up.",
         "", *lines, "", f"Ratio (qcindicators / DuckDB): **{ratio:.2f}×**. "
         f"Agreement: {n:,} (indicator, facility, month) rows, largest relative difference {worst:.1e}.",

@@ -5,7 +5,7 @@ synthetic generator all read this one description, so they cannot drift apart.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["id", "str", "code", "int", "float", "date", "bool", "period"]

@@ -1,5 +1,4 @@
 """Docs stay true: every python block in docs/ runs, and the catalog page matches the definitions."""
-import os
 import re
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..spec.expr import Col, Lit, Node, Op
+from ..spec.expr import Col, Lit, Node
 
 Getter = Callable[[str], pd.Series]
 

@@ -13,7 +13,7 @@ from ..errors import InputDataError
 from ..tables import Tables
 from .checker import (TableChecker, key_failures, procedure_parent_failures, required_column_failures,
                       write_quarantined)
-from .failures import concat_failures, empty_failures, make_failures
+from .failures import concat_failures, make_failures
 from .rules import facility_codes, missing_parent
 
 OnInvalid = Literal["raise", "quarantine", "report"]

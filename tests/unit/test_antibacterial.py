@@ -1,7 +1,5 @@
 """The 抗菌药物 family: hand-computed cases, dictionary audits, and invariants of dispensing lines."""
-import math
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -1,7 +1,6 @@
 """The work-plan catalog: hand-computed values on small tables, conditional targets, shares of units, plan checks."""
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -100,7 +100,7 @@ def test_two_headers_for_one_column_is_an_error():
 
 def test_committed_sample_validates_and_the_generator_is_deterministic(tmp_path):
     from pathlib import Path
-    from qcindicators.synthetic import SAMPLE, Size, generate_tables
+    from qcindicators.synthetic import Size, generate_tables
     committed = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
     t = qci.read_tables(committed)
     report = qci.validate(t)
