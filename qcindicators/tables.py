@@ -76,21 +76,30 @@ class Tables:
         if cached is not None and (cached[0] is None or (want is not None and want <= cached[0])):
             return cached[1], cached[2]
         src = self._source(name)
-        headers = src.headers()
-        mapping = header_map(name, headers, self._aliases.get(name))
-        back = {v: k for k, v in mapping.items()}
-        dictionary = [back[c.name] for c in TABLES[name].columns if c.categorical and c.name in back]
         if want is None or src.kind != "parquet":
-            raw = src.read(None, dictionary)
+            raw = src.read(None, self._headers_for(name, ())[1])
             want = None
         else:
-            need = [back[c] for c in want | set(TABLES[name].key) | {TABLES[name].facility_column or ""} if c in back]
+            need, dictionary = self._headers_for(name, want | set(TABLES[name].key) | {TABLES[name].facility_column or ""})
             raw = src.read(need, dictionary)
         if len(raw) == 0 and src.kind != "frame":
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
         self._cache[name] = (want, frame, failures)
         return frame, failures
+
+    def _headers_for(self, name: str, columns) -> tuple[list[str], list[str]]:
+        """(file headers holding `columns`, headers to read dictionary-encoded).
+
+        A canonical column is found under its mapped header; a column outside the contract
+        (a definition's extra_columns) under its own name.
+        """
+        headers = self._source(name).headers()
+        back = {v: k for k, v in header_map(name, headers, self._aliases.get(name)).items()}
+        own = set(headers)
+        need = sorted({back.get(c, c) for c in columns if c in back or c in own})
+        dictionary = [back[c.name] for c in TABLES[name].columns if c.categorical and c.name in back]
+        return need, dictionary
 
     def batches(self, name: str, columns: Iterable[str], rows: int = 1 << 20):
         """Yield (first row number, canonical frame, read failures) for `columns`, a batch at a time.
@@ -106,10 +115,7 @@ class Tables:
                 f = failures[(failures["row"] > start) & (failures["row"] <= start + rows)]
                 yield start, part.reset_index(drop=True), f.assign(row=f["row"] - start)
             return
-        mapping = header_map(name, src.headers(), self._aliases.get(name))
-        back = {v: k for k, v in mapping.items()}
-        dictionary = [back[c.name] for c in TABLES[name].columns if c.categorical and c.name in back]
-        need = [back[c] for c in sorted(set(columns)) if c in back]
+        need, dictionary = self._headers_for(name, set(columns))
         import pyarrow.parquet as pq
         start = 0
         for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):

@@ -76,3 +76,28 @@ targets:
     row = r.to_frame().set_index("county").loc["A"]
     assert (row["numerator"], row["denominator"]) == (2, 3) and row["value"] == pytest.approx(200 / 3)
     assert "elderly_share" in qci.explain("elderly_share", definitions=tmp_path)
+
+
+def test_extra_columns_are_read_from_parquet(tmp_path):
+    """A column beyond the contract, declared by a definition, is read from a Parquet file like any other."""
+    import pandas as pd
+    from tests.conftest import facilities
+    data = tmp_path / "data"
+    data.mkdir()
+    facilities().to_parquet(data / "facilities.parquet")
+    pd.DataFrame({"encounter_id": ["1", "2", "3"], "facility_id": "F1", "admit_date": "2024-01-01",
+                  "discharge_date": "2024-01-02", "total_cost": 1.0, "readmitted_31d": [1, 0, 1]}).to_parquet(data / "discharges.parquet")
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "readmission_rate.yaml").write_text("""
+id: readmission_rate
+name: {zh: 31天再入院率, en: 31-day readmission rate}
+unit: "%"
+direction: lower_is_better
+kind: proportion
+source: {document: local}
+extra_columns: {discharges: [readmitted_31d]}
+numerator: {table: discharges, where: readmitted_31d == 1, count: true}
+denominator: {table: discharges, count: true}
+""", encoding="utf-8")
+    row = qci.compute(data, ["readmission_rate"], period="year", definitions=tmp_path / "defs").to_frame().iloc[0]
+    assert (row["numerator"], row["denominator"]) == (2, 3)
