@@ -151,9 +151,13 @@ class ScanContext:
         return pd.Series(np.append(values, np.nan if col.dtype == "Int64" else None)[fac])
 
     def resolved_dictionary(self) -> tuple[pd.DataFrame, np.ndarray]:
-        if self._resolved is None:
-            from ..codes import codes_against
+        if self._resolved is None:      # checked through the gate like any table; failing entries are left out
+            from ..schemas.checker import TableChecker, required_column_failures
             d = self.tables.load("drug_dictionary")
+            self.gate.add(required_column_failures(self.tables, "drug_dictionary"))
+            bad = self.gate.check(TableChecker("drug_dictionary", None, self.facilities), d, 0,
+                                  self.tables.read_failures("drug_dictionary"))
+            d = d[~bad].reset_index(drop=True) if bad.any() else d
             resolved = resolve_dictionary(d)
             dict_fac = (codes_against(d["facility_id"], self.fac_index)
                         if "facility_id" in d.columns else np.full(len(d), -1))

@@ -199,3 +199,14 @@ def test_drug_ledger_per_facility_and_period_with_amounts_shares_and_returns():
     assert un["share"] == pytest.approx(1 / 8)              # of F1's 8 lines dispensed in January
     ret = d[d["check"] == "returns_exceed_dispensed"].iloc[0]
     assert (ret["facility_id"], ret["period"], ret["rows"], ret["quantity"]) == ("F1", "2024-02", 1, -5)
+
+
+def test_a_broken_dictionary_stops_compute_or_is_quarantined():
+    t = aud_tables()
+    t["drug_dictionary"] = pd.concat([t["drug_dictionary"], t["drug_dictionary"].iloc[[0]]], ignore_index=True)   # D1 twice
+    with pytest.raises(qci.InputDataError) as err:
+        qci.compute(t, ["antibacterial_use_density"], period="month")
+    assert set(err.value.failures["rule"]) == {"unique_drug_code"}
+    r = qci.compute(t, ["antibacterial_use_density"], period="month", on_invalid="quarantine")
+    assert r.diagnostics.set_index("check").loc["quarantined", "rows"] == 2
+    assert r.diagnostics["check"].eq("unmapped_drug_code").any()      # D1's lines are now reported, not guessed
