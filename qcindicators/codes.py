@@ -29,11 +29,8 @@ class StringIndex:
     """
 
     def __init__(self, values: pd.Series):
-        import pyarrow as pa
         import pyarrow.compute as pc
-        self.values = pc.unique(_arrow(values).drop_null() if hasattr(_arrow(values), "drop_null") else _arrow(values))
-        if isinstance(self.values, pa.ChunkedArray):
-            self.values = self.values.combine_chunks()
+        self.values = pc.unique(_arrow(values).drop_null())
 
     def __len__(self) -> int:
         return len(self.values)

@@ -25,6 +25,8 @@ from .expr_eval import as_mask, as_values, evaluate
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 
 BATCH_ROWS = 1 << 20
+# derived columns whose missing values their own ledger explains with a reason (the drug-line ledger)
+SELF_REPORTED = {"ddd_count"}
 # ids that are unique only within a facility (TABLES.md): two hospitals may both have stay "Z001"
 FACILITY_SCOPED_IDS = {"encounter_id", "visit_id", "patient_id"}
 
@@ -150,7 +152,7 @@ class PandasEngine:
             return
         vals = as_values(values, n)
         null = use & np.isnan(vals)
-        if null.any() and getattr(m.value, "name", "") != "ddd_count":   # drug lines say why themselves
+        if null.any() and getattr(m.value, "name", "") not in SELF_REPORTED:
             acc.add(m.key + "#null", "count", key[null], None)
         ok = use & ~null
         acc.add(m.key, m.agg, key[ok], vals[ok])
