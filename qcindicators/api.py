@@ -20,6 +20,7 @@ from .feasibility import missing_inputs
 from .result import Result
 from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
 from .spec.load import Catalog, builtin_catalog, load_definitions
+from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .tables import Tables, read_tables
 
 PERIODS = ("month", "quarter", "year")
@@ -102,7 +103,7 @@ def explain(indicators: Sequence[str] | str, definitions=None) -> str:
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[str] | str = ("facility_id",),
             period: str = "month", targets: str | Path | None = None, definitions=None,
-            on_invalid: str = "raise", quarantine_dir: str | Path | None = None) -> Result:
+            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95) -> Result:
     """Compute indicators from input tables.
 
     Args:
@@ -113,6 +114,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         targets: a shipped target-set name or a target-set YAML file; None uses the definitions' own targets.
         definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
+        confidence: level of the intervals in ci_low/ci_high (Wilson for proportions, exact Poisson for rates).
 
     Example:
         >>> import qcindicators as qci
@@ -124,6 +126,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     if period not in PERIODS:
         raise QCIError(f"period 应为 month、quarter 或 year / period must be one of {PERIODS}, got {period!r}." + did_you_mean(period, PERIODS))
     by = [by] if isinstance(by, str) else list(by)
+    _z(confidence)
     tables = read_tables(tables)
     cat = _catalog(definitions)
     target_set = cat.target_set(targets) if targets is not None else None
@@ -156,11 +159,14 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{summary}", failures)
     for table, n in gate.quarantined.items():
         ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
-    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set)
+    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set, confidence)
     combiner.run()
     counts = {t: tables.n_rows(t) for t in sorted({s.table for s in plan.scans} | {"facilities"}) if t in tables}
-    provenance = _provenance(plan, cat, tables, counts, target_set, by, period)
-    return Result(combiner.frame(), ledger.frame(), provenance, plan.explain(), skipped)
+    provenance = _provenance(plan, cat, tables, counts, target_set, by, period, confidence)
+    names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
+             if "facility_name" in facilities else None)
+    return Result(combiner.frame(), ledger.frame(), provenance, plan.explain(), skipped,
+                  specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names)
 
 
 def _uses_county_from(cat: Catalog, ident: str) -> bool:
@@ -213,7 +219,7 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
         gate.add(procedure_parent_failures(tables, facilities))
 
 
-def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period) -> dict:
+def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:
     return {
         "library": {"name": "qcindicators", "version": __version__, "engine": "pandas", "pandas": pd.__version__},
         "computed_at": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -221,6 +227,10 @@ def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set
         "definitions": {i: f"v{s.version} · {s.source.document}" + (f" · {s.source.indicator}" if s.source.indicator else "")
                         for i, s in plan.specs.items()},
         "reference_tables": {"ddd": ddd_edition()},
+        "intervals": {"level": confidence,
+                      "methods": {i: INTERVAL_METHODS[interval_method(s)] for i, s in plan.specs.items()
+                                  if i in plan.requested and s.kind not in ("growth", "unit_share")
+                                  and interval_method(s) != "none"}},
         "target_set": (f"{target_set.id} · {target_set.source.document}" if target_set else "definitions' own targets"),
         "input_rows": dict(row_counts),
         "inputs": {n: (i["path"] or "DataFrame") + (f" ({i['encoding']})" if i["encoding"] else "")

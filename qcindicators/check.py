@@ -27,7 +27,7 @@ def target_sets(definitions=None) -> pd.DataFrame:
 
 
 def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",), period: str = "year",
-          definitions=None, on_invalid: str = "raise", quarantine_dir=None) -> Result:
+          definitions=None, on_invalid: str = "raise", quarantine_dir=None, confidence: float = 0.95) -> Result:
     """Every target of a plan: values, targets and 达标 per unit of `by` and for the whole region.
 
     Rows for the region have the `by` columns empty. Indicators the data cannot feed appear as one
@@ -48,15 +48,19 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
     reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
     ok = [i for i in wanted if not reasons[i]]
-    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir)
-    frames, first = [], None
+    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir,
+              confidence=confidence)
+    frames, first, specs = [], None, {}
     if ok:
         # indicators grouped by the patient's county (县域内就诊率) have no facility rows, only county/region ones
         per_unit = ok if by in ([], ["county"]) else [i for i in ok if not _uses_county_from(cat, i)]
         first = compute(tables, per_unit or ok, by=by if per_unit else [], **kw)
         frames.append(first.frame if per_unit else first.frame.iloc[0:0])
+        specs.update(first.specs)
         if by:
-            frames.append(compute(tables, ok, by=[], **kw).frame)
+            region = compute(tables, ok, by=[], **kw)
+            frames.append(region.frame)
+            specs.update(region.specs)
     missing = [{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan, "target_op": "",
                 "flags": "not_computable:" + ";".join(r)} for i, r in reasons.items() if r]
     if missing:
@@ -68,7 +72,9 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     frame = frame.reindex(columns=columns)
     frame["met"] = frame["met"].astype("boolean")
     result = Result(frame, first.diagnostics if first else pd.DataFrame(), first.provenance if first else {},
-                    first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r]))
+                    first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r],
+                                                                   columns=["indicator", "reason"]),
+                    specs=specs, by=by, facility_names=first.facility_names if first else None)
     result.summary = _summary(frame, ts, by, tables.load("facilities"))
     return result
 

@@ -11,6 +11,7 @@ from .engine.expr_eval import as_mask, evaluate
 from .engine.pandas_engine import Partials
 from .engine.periods import YOY_LAG, label
 from .spec.model import TargetSetSpec
+from .stats.intervals import interval, interval_method
 from .targets import OPS, facility_column, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
@@ -32,8 +33,9 @@ class Grid:
 
 class Combiner:
     def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, group_of_fac: np.ndarray,
-                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None):
+                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None, confidence: float = 0.95):
         self.plan, self.partials, self.facilities = plan, partials, facilities
+        self.confidence = confidence
         self.group_of_fac, self.groups, self.facility_grain = group_of_fac, groups, facility_grain
         self.target_set = target_set
         self.p0, p1 = partials.period_range()
@@ -183,10 +185,14 @@ class Combiner:
         met = met[g, p]
         out["met"] = pd.array(met == 1, dtype="boolean")
         out.loc[np.isnan(met), "met"] = pd.NA
-        out["ci_low"] = np.nan
-        out["ci_high"] = np.nan
+        method = "none" if isinstance(self._node(ident), (GrowthNode, UnitShareNode)) else interval_method(spec)
+        out["ci_low"], out["ci_high"] = interval(method, out["numerator"], out["denominator"], spec.scale, self.confidence)
         out["flags"] = [_flag_text(f) for f in flags[g, p]]
         return out
+
+
+    def _node(self, ident: str):
+        return next(n for n in self.plan.nodes if n.id == ident)
 
 
 def _flag_text(bits: int) -> str:

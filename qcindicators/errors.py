@@ -95,3 +95,7 @@ class UnknownTargetSetError(QCIError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class QCIWarning(UserWarning):
+    """Something the user should know that does not stop the run (e.g. no Chinese font for figures)."""

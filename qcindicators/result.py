@@ -16,9 +16,56 @@ class Result:
     provenance: dict
     plan_text: str = ""
     not_computable: pd.DataFrame = field(default_factory=pd.DataFrame)
+    specs: dict = field(default_factory=dict)            # indicator id → its definition
+    by: list = field(default_factory=list)
+    facility_names: pd.Series | None = None             # facility_id → facility_name, for labels
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
+
+    # -- selections the statistics and plots need -------------------------------------------
+    def unit_rows(self, indicator: str) -> pd.DataFrame:
+        """Rows of `indicator` for the units of `by` (region rows of a `check` result left out)."""
+        f = self.frame[self.frame["indicator"] == indicator]
+        if self.by:
+            f = f[f[self.by].notna().all(axis=1)]
+        return f.reset_index(drop=True)
+
+    def series(self, indicator: str, unit=None) -> pd.DataFrame:
+        """One unit's rows over time; `unit=None` is the region (or the only unit there is)."""
+        from .errors import QCIError
+        f = self.frame[self.frame["indicator"] == indicator]
+        if not self.by:
+            return f.reset_index(drop=True)
+        keys = f[self.by].astype(object)
+        if unit is None:
+            region = keys.isna().all(axis=1)
+            if region.any():
+                return f[region].reset_index(drop=True)
+            units = keys.drop_duplicates()
+            if len(units) == 1:
+                return f.reset_index(drop=True)
+            raise QCIError(f"请指定单位（{', '.join(self.by)}），共有 {len(units)} 个 / name the unit ({', '.join(self.by)}): "
+                           f"the result has {len(units)}, e.g. {units.iloc[0].tolist()}")
+        wanted = list(unit) if isinstance(unit, (tuple, list)) else [unit]
+        mask = (keys.astype(str) == pd.Series([str(u) for u in wanted], index=self.by)).all(axis=1)
+        if not mask.any():
+            raise QCIError(f"结果中没有单位 {unit!r} / the result has no unit {unit!r} for {indicator!r}")
+        return f[mask].reset_index(drop=True)
+
+    def unit_label(self, values) -> pd.Series:
+        """Facility names where known (else the id), for labels on plots and reports."""
+        ids = pd.Series(values, dtype=object).astype(str)
+        if self.facility_names is None or self.by != ["facility_id"]:
+            return ids
+        names = ids.map(self.facility_names)
+        return names.where(names.notna() & (names != "nan") & (names != "<NA>"), ids)
+
+    @property
+    def plot(self):
+        """`result.plot.funnel(indicator)` and `result.plot.trend(indicator, unit)`: matplotlib figures."""
+        from .plot import PlotAccessor
+        return PlotAccessor(self)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -29,9 +76,17 @@ class Result:
                 f"{len(self.diagnostics)} diagnostic row(s)>")
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>{len(self.frame)}</b> rows · {self.frame['indicator'].nunique() if len(self.frame) else 0} indicators · " \
-               f"{len(self.diagnostics)} diagnostics</p>"
-        return head + self.frame.head(100).to_html(index=False, na_rep="")
+        from .display import CSS, html_table
+        n_ind = self.frame["indicator"].nunique() if len(self.frame) else 0
+        level = self.provenance.get("intervals", {}).get("level")
+        head = (f"<p><b>qcindicators</b> · {len(self.frame)} 行 rows · {n_ind} 个指标 indicators · "
+                f"{len(self.diagnostics)} 条诊断 diagnostics" + (f" · CI {level:.0%}" if level else "") + "</p>")
+        parts = [f"<style>{CSS}</style>", head, html_table(self.frame, max_rows=60)]
+        if len(self.diagnostics):
+            parts += ["<p><b>诊断 / diagnostics</b></p>", html_table(self.diagnostics, max_rows=20)]
+        if len(self.not_computable):
+            parts += ["<p><b>无法计算 / not computable</b></p>", html_table(self.not_computable, max_rows=20)]
+        return "".join(parts)
 
     def diagnostics_summary(self) -> str:
         """A short text summary of the ledger (what the CLI prints after a compute)."""

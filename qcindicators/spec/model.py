@@ -110,7 +110,9 @@ class IndicatorSpec(_Strict):
     compare: Literal["yoy", "pop"] = "yoy"
     where: str | None = Field(None, description="unit_share: which facilities count (a facility condition)")
     variant_of: str | None = None
-    min_denominator: float | None = None
+    min_denominator: float | None = Field(None, description="below it the row is flagged small_denominator and 达标 is not judged")
+    interval: Literal["wilson", "poisson", "none"] | None = Field(
+        None, description="confidence interval: default wilson for proportions, poisson (Garwood) for rates, none otherwise")
     plausible_max: float | None = Field(None, description="values above it are flagged implausible_value (a probable unit error)")
     extra_columns: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="columns beyond the contract that this definition reads, by table")
