@@ -11,7 +11,8 @@ from .spec.load import Catalog, load_definitions
 from .api import catalog, compute, explain
 from .result import Result
 from .check import check, target_sets
+from .stats import funnel, spc
 
 __all__ = ["__version__", "read_tables", "Tables", "validate", "ValidationReport", "load_definitions", "Catalog",
-           "catalog", "compute", "explain", "Result", "check", "target_sets", "QCIError", "DefinitionError", "InputDataError",
+           "catalog", "compute", "explain", "Result", "check", "target_sets", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]
