@@ -31,6 +31,7 @@ def _by(args) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qci", description="医疗质量指标 / hospital quality indicators")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="generate the synthetic sample, compute the catalog, write results")
@@ -67,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--all", action="store_true", help="list every entry, not only antibacterial-looking ones")
     a.add_argument("--out", default=None, help="write the audit (.csv or .xlsx)")
 
+    p = sub.add_parser("report", help="Excel workbook or HTML page: values, intervals, targets, funnels, trends")
+    p.add_argument("data", help="folder with one file per table")
+    p.add_argument("--out", required=True, help="report.xlsx or report.html")
+    p.add_argument("--targets", default=None, help="target-set name (qci targets) or YAML file")
+    p.add_argument("--period", default="year", choices=["month", "quarter", "year"])
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the confidence intervals (default 0.95)")
+    p.add_argument("--title", default=None)
+    p.add_argument("--no-figures", action="store_true", help="tables only (faster)")
+    p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
+    p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
+    p.add_argument("--quarantine", action="store_true", help="set invalid rows aside instead of stopping")
+
     p = sub.add_parser("catalog", help="list the built-in indicators")
     p.add_argument("--definitions", action="append", default=None)
     return parser
@@ -74,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.quiet:
+        from .progress import set_enabled
+        set_enabled(False)
     try:
         return COMMANDS[args.command](args)
     except InputDataError as err:
@@ -153,8 +169,32 @@ def cmd_demo(args) -> int:
     with pd.option_context("display.width", 200, "display.max_colwidth", 30):
         print("\n工作方案达标情况 / plan check (plan-2024-city):")
         print(plan.summary[["indicator", "target", "when", "units_met", "units_judged", "region_value", "region_met"]].to_string(index=False))
-    print(f"\n结果 / results: {out / 'result_by_facility_year.xlsx'}, {out / 'result_region_year.csv'}, "
-          f"{out / 'check_plan-2024-city.csv'}")
+    from .report import build_report, write_report
+    rep = build_report(tables, targets="plan-2024-city")
+    write_report(rep, out / "report.xlsx")
+    write_report(rep, out / "report.html")
+    print(f"\n结果 / results: {out / 'report.html'}, {out / 'report.xlsx'}, {out / 'result_by_facility_year.xlsx'}, "
+          f"{out / 'result_region_year.csv'}, {out / 'check_plan-2024-city.csv'}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import read_tables
+    from .report import build_report, write_report
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
+        raise QCIError(f"报告格式应为 .xlsx 或 .html / --out must end in .xlsx or .html, got {out.name!r}")
+    rep = build_report(read_tables(args.data, aliases=args.aliases), targets=args.targets, period=args.period,
+                       title=args.title, definitions=args.definitions, figures=not args.no_figures,
+                       on_invalid="quarantine" if args.quarantine else "raise", confidence=args.confidence)
+    write_report(rep, out)
+    summary = rep.summary()
+    met = summary["met"].astype("boolean")
+    print(f"报告已写入 / report written to {out}: {summary['indicator'].nunique()} 个指标 indicators, "
+          f"{int((met == True).sum())} 达标 met, {int((met == False).sum())} 未达标 not met, "   # noqa: E712
+          f"{len(rep.not_computable)} 无法计算 not computable, {len(rep.figures)} 图 figures")
+    for note in rep.notes:
+        print(f"  未绘制 / not drawn: {note}")
     return 0
 
 
@@ -197,7 +237,7 @@ def cmd_drugs(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
+COMMANDS = {"report": cmd_report, "demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
             "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets}
 
 if __name__ == "__main__":

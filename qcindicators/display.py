@@ -9,7 +9,7 @@ import pandas as pd
 CSS = """
 table.qci{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 table.qci th{background:#f0f3f7;position:sticky;top:0;text-align:left;padding:4px 8px;border-bottom:2px solid #c8d0da}
-table.qci td{padding:3px 8px;border-bottom:1px solid #e4e8ee;vertical-align:top}
+table.qci td{padding:3px 8px;border-bottom:1px solid #e4e8ee;vertical-align:top;white-space:nowrap}
 table.qci td.num{text-align:right;white-space:nowrap}
 table.qci td.met{background:#dff3e3;color:#17622b}
 table.qci td.unmet{background:#fbe0e0;color:#8d1c1c}

@@ -18,6 +18,7 @@ from ..codes import codes_against
 from ..compile.plan import MeasureNode, Plan, ScanNode
 from ..contract import TABLES
 from ..diagnostics import Ledger
+from ..progress import MIN_ROWS, bar
 from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext
 from .drug_ledger import DrugLineLedger
@@ -92,13 +93,15 @@ class PandasEngine:
         needed = sorted((reads & have) | {TABLES[table].facility_column} | {s.facility for s in scans})
         checker = TableChecker(table, set(needed), ctx.facilities)
         acc = _Accumulators(partials, grain, group_of_fac)
-        for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
-            bad = ctx.gate.check(checker, frame, offset, read_failures)
-            fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
-            get = ColumnProvider(frame, table, fac, ctx)
-            for scan in scans:
-                unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
-                self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)
+        with bar(ctx.tables.n_rows(table), table, "rows", MIN_ROWS) as progress:
+            for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
+                bad = ctx.gate.check(checker, frame, offset, read_failures)
+                fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
+                get = ColumnProvider(frame, table, fac, ctx)
+                for scan in scans:
+                    unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
+                    self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)
+                progress.update(len(frame))
         acc.store(partials)
 
     def _scan_batch(self, scan, frame, fac, good, get, ctx, acc, group_of_fac, grain) -> None:

@@ -1,0 +1,22 @@
+"""Progress bars for long runs: on a terminal only, never in logs or pipes, off with `--quiet`."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+ENABLED: bool | None = None        # None: only when stderr is a terminal; False: never (--quiet)
+MIN_ROWS = 2_000_000               # a table pass shows a bar only when the table is at least this long
+
+
+@contextmanager
+def bar(total: int | None, desc: str, unit: str = "it", min_total: int = 0):
+    """A tqdm bar that removes itself when done; a no-op object when disabled or the job is small."""
+    from tqdm.auto import tqdm
+    disable = ENABLED is False or (total is not None and total < min_total)
+    with tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False,
+              disable=True if disable else (None if ENABLED is None else False)) as b:
+        yield b
+
+
+def set_enabled(value: bool | None) -> None:
+    global ENABLED
+    ENABLED = value

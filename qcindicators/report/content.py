@@ -1,0 +1,159 @@
+"""What a report holds, computed once and written as a workbook or an HTML page.
+
+Tables: every indicator the data can feed, per facility and for the region, with its interval,
+target and 达标 (a plan's targets when a target set is given); the diagnostics ledger; what could not
+be computed and why; provenance. Figures: a funnel plot per indicator with targets (latest period),
+a monthly region trend with control limits for the same indicators, and the 达标 overview.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..api import _catalog, compute
+from ..errors import QCIError
+from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
+from ..progress import bar
+from ..result import Result
+from ..stats.funnel import funnel
+from ..stats.intervals import interval_method
+from ..stats.spc import spc
+from ..tables import read_tables
+
+THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
+             "access": "服务可及与满意度", "reports": "年报与其他"}
+REGION = "全区域 / region"
+MAX_FIGURE_INDICATORS = 24
+
+
+@dataclass
+class Figure:
+    kind: str            # funnel | trend | targets
+    indicator: str
+    title: str
+    png: bytes
+    svg: bytes = b""
+
+
+@dataclass
+class Report:
+    title: str
+    result: Result                      # facilities and region rows at the report's period
+    trends: Result | None               # region by month, for control charts
+    not_computable: pd.DataFrame
+    plan: pd.DataFrame | None           # one row per target of the target set (check summary)
+    target_set: str | None
+    period: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # figures that could not be drawn, and why
+
+    @property
+    def provenance(self) -> dict:
+        return self.result.provenance
+
+    def rows(self) -> pd.DataFrame:
+        """Every row with names: indicator (zh, en), unit name, value, interval, target, 达标, flags."""
+        f = self.result.frame.copy()
+        specs = self.result.specs
+        f.insert(1, "name_zh", f["indicator"].map(lambda i: specs[i].name.zh if i in specs else i))
+        f.insert(2, "name_en", f["indicator"].map(lambda i: specs[i].name.en if i in specs else i))
+        f.insert(3, "theme", f["indicator"].map(lambda i: specs[i].theme if i in specs else None))
+        region = f["facility_id"].isna()
+        f.insert(5, "facility_name", self.result.unit_label(f["facility_id"]).where(~region, REGION).to_numpy())
+        f["target_text"] = np.where(f["target_op"].astype(str) != "",
+                                    f["target_op"].astype(str) + " " + f["target"].map(lambda t: f"{t:g}"), "")
+        f["ci_method"] = f["indicator"].map(lambda i: interval_method(specs[i]) if i in specs and specs[i].kind not in
+                                            ("growth", "unit_share") else "none")
+        return f
+
+    def summary(self) -> pd.DataFrame:
+        """The latest period of each indicator: one row per indicator and unit, the region first."""
+        f = self.rows()
+        latest = f.groupby("indicator")["period"].transform("max")
+        f = f[f["period"] == latest]
+        judged = f.groupby("indicator")["target_text"].transform(lambda t: (t != "").any())
+        f = f.assign(_judged=~judged, _unit=f["facility_id"].notna())
+        f = f.sort_values(["_judged", "theme", "indicator", "_unit", "facility_id"], na_position="first", kind="stable")
+        return f.drop(columns=["_judged", "_unit"]).reset_index(drop=True)
+
+
+def _figure_indicators(result: Result, target_set: str | None) -> list[str]:
+    """Indicators worth a funnel and a trend: a proportion or rate with a target, at most MAX_FIGURE_INDICATORS."""
+    f = result.frame
+    with_target = set(f.loc[f["target_op"].astype(str) != "", "indicator"])
+    ids = [i for i, s in result.specs.items() if interval_method(s) != "none" and s.kind not in ("growth", "unit_share")
+           and i in with_target]
+    return ids[:MAX_FIGURE_INDICATORS]
+
+
+def build_report(tables, targets: str | None = None, period: str = "year", title: str | None = None,
+                 definitions=None, figures: bool = True, on_invalid: str = "raise", confidence: float = 0.95) -> Report:
+    """Compute everything a report shows.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import generate_tables, Size
+        >>> from qcindicators.report import build_report
+        >>> rep = build_report(generate_tables(Size(n_facilities=4)), figures=False)
+        >>> rep.summary()["facility_name"].iloc[0]
+        '全区域 / region'
+    """
+    tables = read_tables(tables)
+    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, confidence=confidence)
+    with bar(4, "report", "steps") as progress:
+        units = compute(tables, by=["facility_id"], **kw)
+        progress.update()
+        region = compute(tables, [i for i in units.specs] + _county_only(units), by=[], **kw)
+        progress.update()
+        frame = pd.concat([units.frame, region.frame], ignore_index=True)
+        result = Result(frame, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
+                        specs={**units.specs, **region.specs}, by=["facility_id"], facility_names=units.facility_names)
+        plan = None
+        if targets is not None:
+            from ..check import check
+            plan = check(tables, targets, period=period, definitions=definitions, on_invalid=on_invalid,
+                         confidence=confidence).summary
+        progress.update()
+        ids = _figure_indicators(result, targets)
+        trends = compute(tables, ids, by=[], period="month", targets=targets, definitions=definitions,
+                         on_invalid=on_invalid, confidence=confidence) if ids and figures else None
+        progress.update()
+    not_computable = units.not_computable
+    cat = _catalog(definitions)
+    name = cat.target_set(targets).name.zh if targets is not None else None
+    report = Report(title or ("医疗质量指标报告 · Quality indicator report" + (f" · {name}" if name else "")),
+                    result, trends, not_computable, plan, targets, period)
+    if figures:
+        report.figures = _figures(report, ids)
+    return report
+
+
+def _county_only(units: Result) -> list[str]:
+    """Indicators grouped by the patient's county have no facility rows; the region still has them."""
+    return [i for i in units.not_computable.get("indicator", pd.Series(dtype=object))
+            if "grouping:county_or_region_only" in str(units.not_computable.set_index("indicator").loc[i, "reason"])]
+
+
+def _figures(report: Report, ids: list[str]) -> list[Figure]:
+    out = []
+    result = report.result
+    with bar(2 * len(ids) + 1, "figures", "fig") as progress:
+        fig = targets_figure(result)
+        out.append(Figure("targets", "", "达标概览 / targets overview", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+        progress.update()
+        for i in ids:
+            name = result.specs[i].name.zh
+            try:
+                fig = funnel_figure(result, funnel(result, i))
+                out.append(Figure("funnel", i, f"漏斗图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+            except QCIError as e:       # e.g. fewer than two units with data: said in the report, not drawn
+                report.notes.append(f"{i}: {e}")
+            progress.update()
+            if report.trends is not None and len(report.trends.series(i)) >= 2:
+                # region denominators are large: Laney's p′/u′ keeps the limits meaningful
+                fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, REGION)
+                out.append(Figure("trend", i, f"控制图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+            progress.update()
+    return out

@@ -1,0 +1,93 @@
+"""The report as an Excel workbook: summary, plan, one sheet per theme, diagnostics, provenance, figures."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ..result import _flatten
+from .columns import ROW_COLUMNS, headers
+from .content import THEMES_ZH, Report
+
+MET_TEXT = {True: "达标", False: "未达标"}
+GREEN, RED, GREY = "DFF3E3", "FBE0E0", "EEEEEE"
+
+
+def _sheet_name(text: str) -> str:
+    bad = set('[]:*?/\\')
+    return "".join(c for c in text if c not in bad)[:31]
+
+
+def _met_column(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+    if col in frame:
+        m = frame[col].astype("boolean")
+        frame = frame.assign(**{col: m.map(lambda v: MET_TEXT.get(bool(v), "") if v is not pd.NA else "").astype(object)})
+    return frame
+
+
+def _write(xl: pd.ExcelWriter, name: str, frame: pd.DataFrame, level: float, met_cols=("met",)) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    out = frame.copy()
+    for c in met_cols:
+        out = _met_column(out, c)
+    out = out.rename(columns=headers(level))
+    out.to_excel(xl, sheet_name=name, index=False)
+    ws = xl.sheets[name]
+    ws.freeze_panes = "A2"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F0F3F7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        width = max(len(str(headers(level).get(col, col))), *(frame[col].astype(str).str.len().head(200).tolist() or [4]))
+        ws.column_dimensions[letter].width = min(max(width * 1.2, 8), 48)
+        if pd.api.types.is_float_dtype(frame[col]):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = "#,##0.00"
+        if col in met_cols and len(frame):
+            rng = f"{letter}2:{letter}{len(frame) + 1}"
+            ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{letter}2="未达标"'], stopIfTrue=True,
+                                                           fill=PatternFill("solid", bgColor=RED)))
+            ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{letter}2="达标"'], stopIfTrue=True,
+                                                           fill=PatternFill("solid", bgColor=GREEN)))
+    if len(frame):
+        ws.auto_filter.ref = ws.dimensions
+
+
+def write_xlsx(report: Report, path: str | Path) -> Path:
+    """Sheets: 摘要 Summary, 计划目标 Plan (with a target set), one per theme, 无法计算, 诊断, 来源, 图表."""
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Font
+    path = Path(path)
+    level = report.provenance.get("intervals", {}).get("level", 0.95)
+    rows = report.rows()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        _write(xl, "摘要 Summary", report.summary()[ROW_COLUMNS], level)
+        if report.plan is not None:
+            _write(xl, "计划目标 Plan", report.plan, level, met_cols=("region_met",))
+        for theme in [t for t in THEMES_ZH if (rows["theme"] == t).any()] + \
+                     (["other"] if rows["theme"].isna().any() or (~rows["theme"].isin(list(THEMES_ZH))).any() else []):
+            part = rows[rows["theme"] == theme] if theme != "other" else rows[~rows["theme"].isin(list(THEMES_ZH))]
+            _write(xl, _sheet_name(f"{THEMES_ZH.get(theme, '其他')} {theme}"), part[ROW_COLUMNS], level)
+        nc = report.not_computable if len(report.not_computable) else pd.DataFrame(columns=["indicator", "reason"])
+        _write(xl, "无法计算 Not computable", nc, level)
+        diag = report.result.diagnostics
+        _write(xl, "诊断 Diagnostics", diag if len(diag) else pd.DataFrame(columns=["table", "check", "rows"]), level)
+        prov = pd.DataFrame(_flatten(report.provenance) + [("report.target_set", str(report.target_set or "")),
+                                                          ("report.period", report.period)], columns=["key", "value"])
+        _write(xl, "来源 Provenance", prov, level)
+        ws = xl.book.create_sheet("图表 Figures")
+        row = 1
+        for note in report.notes:
+            ws.cell(row=row, column=1, value=f"未绘制 / not drawn: {note}")
+            row += 1
+        for fig in report.figures:
+            ws.cell(row=row, column=1, value=fig.title).font = Font(bold=True)
+            img = Image(io.BytesIO(fig.png))
+            ws.add_image(img, f"A{row + 1}")
+            row += int(img.height / 20) + 3
+    return path
