@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .figures import funnel_figure, targets_figure, to_bytes, trend_figure
+from .figures import _labels, funnel_figure, targets_figure, to_bytes, trend_figure
 from .fonts import cjk_font
 
 __all__ = ["PlotAccessor", "cjk_font", "funnel_figure", "targets_figure", "to_bytes", "trend_figure"]
@@ -30,7 +30,7 @@ class PlotAccessor:
         from ..stats.spc import spc
         _notebook_display()
         chart = spc(self._result, indicator, unit, laney=laney, sigma=sigma)
-        label = "" if unit is None else str(self._result.unit_label([unit]).iloc[0])
+        label = "" if unit is None else _labels(self._result, [unit])[0]
         return trend_figure(self._result, chart, indicator, label)
 
     def targets(self, period: str | None = None):

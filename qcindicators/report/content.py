@@ -15,6 +15,7 @@ import pandas as pd
 from ..api import _catalog, compute
 from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
+from ..plot.fonts import text
 from ..progress import bar
 from ..result import Result
 from ..stats.funnel import funnel
@@ -153,7 +154,7 @@ def _figures(report: Report, ids: list[str]) -> list[Figure]:
             progress.update()
             if report.trends is not None and len(report.trends.series(i)) >= 2:
                 # region denominators are large: Laney's p′/u′ keeps the limits meaningful
-                fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, REGION)
+                fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, text("全区域", "region"))
                 out.append(Figure("trend", i, f"控制图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
             progress.update()
     return out

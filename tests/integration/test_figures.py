@@ -1,0 +1,65 @@
+"""Figures: Chinese renders without missing glyphs where a CJK font exists; English, with one warning, where not."""
+import struct
+import warnings
+
+import pytest
+from matplotlib.figure import Figure
+
+import qcindicators as qci
+from qcindicators.errors import QCIWarning
+from qcindicators.plot import figures, fonts, to_bytes
+
+IDS = ["inpatient_antibacterial_use_rate", "antibacterial_use_density"]
+
+
+@pytest.fixture(scope="module")
+def result(sample_dir):
+    return qci.compute(qci.read_tables(sample_dir), IDS, period="month")
+
+
+def _draw_all(result):
+    fid = result.frame["facility_id"].iloc[0]
+    figs = [result.plot.funnel(IDS[0]), result.plot.funnel(IDS[1], overdispersion="additive"),
+            result.plot.trend(IDS[1], fid), result.plot.trend(IDS[0], fid, laney=True), result.plot.targets()]
+    return figs, [to_bytes(f, "png") for f in figs] + [to_bytes(figs[0], "svg")]
+
+
+@pytest.mark.skipif(fonts.cjk_font() is None, reason="no CJK font installed (.ci/run installs fonts-noto-cjk)")
+def test_chinese_renders_without_missing_glyphs(result):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # "Glyph ... missing from font(s)" is a UserWarning: it would fail here
+        figs, data = _draw_all(result)
+    assert all(isinstance(f, Figure) for f in figs)
+    assert "住院患者抗菌药物使用率" in figs[0].axes[0].get_title()
+    w, h = struct.unpack(">II", data[0][16:24])
+    assert (w, h) == (800, 500)
+
+
+def test_without_a_cjk_font_labels_fall_back_to_english_once(result, monkeypatch):
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    fonts._warn_once.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figs, _ = _draw_all(result)
+    ours = [w for w in caught if issubclass(w.category, QCIWarning)]
+    glyphs = [w for w in caught if "Glyph" in str(w.message)]
+    assert len(ours) == 1 and "fonts-noto-cjk" in str(ours[0].message)
+    assert glyphs == []
+    assert figs[0].axes[0].get_title().startswith("Inpatient")
+    fonts._warn_once.cache_clear()
+
+
+def test_funnel_marks_and_names_outliers(result):
+    f = qci.funnel(result, IDS[1])
+    fig = result.plot.funnel(IDS[1])
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    outside = f.units[f.units["position"] != "within"]
+    expected = set(result.unit_label(outside["facility_id"])) if fonts.cjk_font() else set(outside["facility_id"])
+    assert labels == expected and len(labels) > 0
+
+
+def test_notebook_display(result):
+    page = result._repr_html_()
+    assert page.count("<table") >= 1 and "达标" in page and "CI 95%" in page
+    assert 'class="unmet"' in page or 'class="met"' in page
