@@ -53,6 +53,7 @@ def garwood(x, exposure, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):
         low = np.where(x_ > 0, stats.chi2.ppf(alpha / 2, 2 * np.where(x_ > 0, x_, 1)) / 2, 0.0)
         high = stats.chi2.ppf(1 - alpha / 2, 2 * x_ + 2) / 2
+    low = np.where(np.isnan(low) & (x_ > 0), 0.0, low)   # x of a few 1e-300: the quantile underflows to NaN; the limit is 0
     e_ = np.where(ok, e, 1.0)
     return np.where(ok, low / e_, np.nan), np.where(ok, high / e_, np.nan)
 

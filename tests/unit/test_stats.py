@@ -243,3 +243,40 @@ def test_spc_on_a_result_picks_the_unit_and_chart():
     assert chart["centre"].iloc[0] == pytest.approx(50.0)
     with pytest.raises(qci.QCIError, match="name the unit"):
         qci.spc(r, "x")
+
+
+# -- invariants -----------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10_000), st.data(), st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_wilson_contains_the_estimate_and_narrows_with_level(n, data, level):
+    x = data.draw(st.integers(0, n))
+    lo, hi = wilson(x, n, level)
+    assert 0 <= lo <= x / n <= hi <= 1
+    lo2, hi2 = wilson(x, n, 0.999)
+    assert lo2 <= lo + 1e-12 and hi2 >= hi - 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 5_000, allow_nan=False), st.floats(0.5, 1e6, allow_nan=False))
+def test_garwood_contains_the_rate(x, exposure):
+    lo, hi = garwood(x, exposure)
+    assert lo <= x / exposure * (1 + 1e-9) and hi >= x / exposure
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(60, 400)), min_size=3, max_size=12), st.randoms())
+def test_funnel_positions_do_not_depend_on_row_order(units, rnd):
+    ids = [f"F{i}" for i in range(len(units))]
+    rows = {"facility_id": ids, "period": "2024", "numerator": [u[0] for u in units], "denominator": [u[1] for u in units]}
+    if sum(rows["numerator"]) == 0:
+        return
+    order = list(range(len(ids)))
+    rnd.shuffle(order)
+    shuffled = {k: ([v[i] for i in order] if isinstance(v, list) else v) for k, v in rows.items()}
+    a = qci.funnel(_result(rows), "x", overdispersion="additive").units.set_index("facility_id")["position"]
+    b = qci.funnel(_result(shuffled), "x", overdispersion="additive").units.set_index("facility_id")["position"]
+    assert a.sort_index().tolist() == b.sort_index().tolist()
