@@ -22,3 +22,27 @@ def headers(level: float) -> dict[str, str]:
             "amount": "金额 Amount", "share": "占比 Share", "affects": "影响 Affects",
             "message_zh": "说明", "message_en": "Message", "reason": "原因 Reason",
             "key": "项目 Key"}
+
+
+def legend(level: float) -> list[tuple[str, str]]:
+    """How to read the report, for a reader who has not seen it before: (中文, English)."""
+    pct = f"{level * 100:g}%"
+    return [
+        ("达标：值与目标值比较的结果；无目标、无值或分母过小时留空（不判定）。",
+         "Met: the value against its target; blank when there is no target, no value, or the denominator is too small."),
+        (f"{pct} 置信区间：比例用 Wilson 区间，率（如抗菌药物使用强度）用精确 Poisson 区间；区间越宽，数越不稳定。",
+         f"{pct} interval: Wilson for proportions, exact Poisson for rates (e.g. DDDs/100 patient-days); a wide interval is an unstable number."),
+        ("标记 small_denominator：分母低于指标规定的最小值，不判定达标；zero_denominator：分母为 0；"
+         "no_prior_period：增幅缺少对比期；implausible_value：数值超出合理范围，可能是单位错误。",
+         "Flags: small_denominator — below the indicator's minimum, not judged; zero_denominator; no_prior_period — "
+         "a growth with no comparison period; implausible_value — beyond the plausible range, probably a unit error."),
+        ("漏斗图：每个点是一家机构，横轴为分母；曲线是 95%（虚线）与 99.8%（实线）控制限。落在曲线外的机构"
+         "与总体水平的差异不能用随机波动解释，并标出名称。",
+         "Funnel plot: one point per facility, denominator on the x-axis; curves are the 95 % (dashed) and 99.8 % (solid) "
+         "limits. Facilities outside them differ from the overall value by more than chance, and are named."),
+        ("控制图：全区域逐月数值、中心线与控制限（Laney p′/u′）；红点为超出控制限或连续 8 点位于中心线同侧。",
+         "Control chart: the region month by month with centre line and limits (Laney p′/u′); red points are outside "
+         "the limits or part of a run of 8 on one side of the centre line."),
+        ("无法计算：数据缺少所需的表或列的指标及原因；诊断：未被使用的数据行及原因。",
+         "Not computable: indicators the data cannot feed, and why; Diagnostics: rows that were not used, and why."),
+    ]

@@ -14,7 +14,7 @@ import pandas as pd
 from ..display import CSS as TABLE_CSS
 from ..display import html_table
 from ..result import _flatten
-from .columns import ROW_COLUMNS, headers
+from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 
 PAGE_CSS = """
@@ -61,7 +61,9 @@ def write_html(report: Report, path: str | Path) -> Path:
              f'<div class="card"><b>{int((met == True).sum())}</b>达标 met</div>'            # noqa: E712
              f'<div class="card"><b>{int((met == False).sum())}</b>未达标 not met</div>'     # noqa: E712
              f'<div class="card"><b>{len(report.not_computable)}</b>无法计算 not computable</div></div>')
-    sections = [_section("summary", "摘要 Summary（最近时期 latest period）", cards + _table(summary[ROW_COLUMNS], level))]
+    guide = "<ul>" + "".join(f"<li>{html.escape(zh)}<br><small>{html.escape(en)}</small></li>" for zh, en in legend(level)) + "</ul>"
+    sections = [_section("guide", "阅读说明 How to read", guide),
+                _section("summary", "摘要 Summary（最近时期 latest period）", cards + _table(summary[ROW_COLUMNS], level))]
     if report.plan is not None:
         sections.append(_section("plan", "计划目标 Plan targets", _table(report.plan, level)))
     nc = report.not_computable
@@ -81,7 +83,7 @@ def write_html(report: Report, path: str | Path) -> Path:
     prov = pd.DataFrame(_flatten(report.provenance), columns=["key", "value"])
     sections.append(_section("provenance", "来源 Provenance", _table(prov, level)))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in
-                  [("summary", "摘要"), ("plan", "计划目标") if report.plan is not None else (None, None),
+                  [("guide", "说明"), ("summary", "摘要"), ("plan", "计划目标") if report.plan is not None else (None, None),
                    ("not-computable", "无法计算"), ("figures", "图表"), ("diagnostics", "诊断"), ("provenance", "来源")] if a)
     prov_line = (f"qcindicators {report.provenance.get('library', {}).get('version', '')} · "
                  f"{report.provenance.get('computed_at', '')} · {report.period} · CI {level:.0%}"

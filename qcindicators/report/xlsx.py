@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..result import _flatten
-from .columns import ROW_COLUMNS, headers
+from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 
 MET_TEXT = {True: "达标", False: "未达标"}
@@ -69,6 +69,9 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
         _write(xl, "摘要 Summary", report.summary()[ROW_COLUMNS], level)
         if report.plan is not None:
             _write(xl, "计划目标 Plan", report.plan, level, met_cols=("region_met",))
+        _write(xl, "说明 Read me", pd.DataFrame(legend(level), columns=["说明", "Message"]), level)
+        xl.sheets["说明 Read me"].column_dimensions["A"].width = 90
+        xl.sheets["说明 Read me"].column_dimensions["B"].width = 110
         for theme in [t for t in THEMES_ZH if (rows["theme"] == t).any()] + \
                      (["other"] if rows["theme"].isna().any() or (~rows["theme"].isin(list(THEMES_ZH))).any() else []):
             part = rows[rows["theme"] == theme] if theme != "other" else rows[~rows["theme"].isin(list(THEMES_ZH))]
