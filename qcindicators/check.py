@@ -61,10 +61,9 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
             region = compute(tables, ok, by=[], **kw)
             frames.append(region.frame)
             specs.update(region.specs)
-    missing = [{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan, "target_op": "",
-                "flags": "not_computable:" + ";".join(r)} for i, r in reasons.items() if r]
-    if missing:
-        frames.append(pd.DataFrame(missing))
+    missing = not_computable_rows(reasons, cat)
+    if len(missing):
+        frames.append(missing)
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
     frame["target_set"] = ts.id
     columns = ["indicator", *by, "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
@@ -77,6 +76,18 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
                     specs=specs, by=by, facility_names=first.facility_names if first else None)
     result.summary = _summary(frame, ts, by, tables.load("facilities"))
     return result
+
+
+def not_computable_rows(reasons: dict[str, list[str]], cat) -> pd.DataFrame:
+    """One row per indicator the data cannot feed: NaN value and the flag not_computable:<what is missing>."""
+    return pd.DataFrame([{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan,
+                          "target_op": "", "flags": "not_computable:" + ";".join(r)} for i, r in reasons.items() if r],
+                        columns=["indicator", "period", "value", "unit", "target", "target_op", "flags"])
+
+
+def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
+    """`check(...).summary` from a frame that already holds the unit and region rows of the set's indicators."""
+    return _summary(frame, ts, by, facilities)
 
 
 def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:

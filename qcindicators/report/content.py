@@ -111,11 +111,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
         frame = pd.concat([units.frame, region.frame], ignore_index=True)
         result = Result(frame, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
                         specs={**units.specs, **region.specs}, by=["facility_id"], facility_names=units.facility_names)
-        plan = None
-        if targets is not None:
-            from ..check import check
-            plan = check(tables, targets, period=period, definitions=definitions, on_invalid=on_invalid,
-                         confidence=confidence).summary
+        plan = _plan(result, tables, targets, definitions) if targets is not None else None
         progress.update()
         ids = _figure_indicators(result, targets)
         trends = compute(tables, ids, by=[], period="month", targets=targets, definitions=definitions,
@@ -129,6 +125,20 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
     if figures:
         report.figures = _figures(report, ids)
     return report
+
+
+def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
+    """The plan sheet from the rows already computed (what `qci check` would print), not a second pass."""
+    from ..check import not_computable_rows, plan_summary
+    from ..feasibility import missing_inputs
+    cat = _catalog(definitions)
+    ts = cat.target_set(targets)
+    wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
+    reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
+    frame = result.frame[result.frame["indicator"].isin(wanted)]
+    missing = not_computable_rows(reasons, cat)
+    frame = pd.concat([frame, missing], ignore_index=True) if len(missing) else frame
+    return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
 
 
 def _county_only(units: Result) -> list[str]:

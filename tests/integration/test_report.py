@@ -135,3 +135,9 @@ def test_cli_report_writes_both_formats(sample_dir, tmp_path, capsys):
     assert "摘要 Summary" in load_workbook(tmp_path / "r.xlsx").sheetnames
     assert main(["report", str(sample_dir), "--out", str(tmp_path / "r.pdf")]) == 1
     assert ".xlsx or .html" in capsys.readouterr().err
+
+
+def test_plan_sheet_is_what_qci_check_reports(report, sample_dir):
+    # the report derives the plan from rows it already computed; it must equal a separate qci.check
+    direct = qci.check(qci.read_tables(sample_dir), "plan-2024-city").summary
+    pd.testing.assert_frame_equal(report.plan.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False)
