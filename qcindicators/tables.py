@@ -124,6 +124,14 @@ class Tables:
             yield start, frame, failures
             start += len(frame)
 
+    def known_rows(self, name: str) -> int | None:
+        """The row count where it costs nothing (Parquet metadata), else None: never reads a table for it."""
+        src = self._source(name)
+        if src.kind == "parquet" and name not in self._cache:
+            import pyarrow.parquet as pq
+            return pq.ParquetFile(src.path).metadata.num_rows
+        return None
+
     def n_rows(self, name: str) -> int | None:
         src = self._source(name)
         if src.kind == "parquet":

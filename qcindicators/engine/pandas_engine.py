@@ -93,7 +93,7 @@ class PandasEngine:
         needed = sorted((reads & have) | {TABLES[table].facility_column} | {s.facility for s in scans})
         checker = TableChecker(table, set(needed), ctx.facilities)
         acc = _Accumulators(partials, grain, group_of_fac)
-        with bar(ctx.tables.n_rows(table), table, "rows", MIN_ROWS) as progress:
+        with bar(ctx.tables.known_rows(table), table, "rows", MIN_ROWS) as progress:
             for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
                 bad = ctx.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
