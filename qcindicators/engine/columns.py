@@ -14,16 +14,20 @@ from ..errors import MissingColumnError, did_you_mean
 class ColumnProvider:
     """Lazily builds each column once per scan; never modifies the input frame."""
 
-    def __init__(self, frame: pd.DataFrame, table: str, fac: np.ndarray, context: "ScanContext"):
+    def __init__(self, frame: pd.DataFrame, table: str, fac: np.ndarray, context: "ScanContext", offset: int | None = None):
         self.frame, self.table, self.fac, self.ctx = frame, table, fac, context
+        self.offset = offset      # the batch's first row in the whole table, when it is a batch of it
         self._cache: dict[str, pd.Series] = {}
         self._drug: dict | None = None
 
     def exists(self, child: str, cond) -> pd.Series:
         """True where this row (a stay or visit) has a child row meeting `cond`."""
         matched = self.ctx.child_matches(self.table, child, cond)
-        keys = self.ctx.parent_index(self.table).key_of(self.fac, self.frame[PARENT_ID[self.table]])
-        return pd.Series(np.isin(keys, matched) & (keys >= 0))
+        index = self.ctx.parent_index(self.table)
+        keys = index.row_keys_of(self.offset, len(self.frame))
+        if keys is None:
+            keys = index.key_of(self.fac, self.frame[PARENT_ID[self.table]])
+        return pd.Series(sorted_member(keys, matched) & (keys >= 0))
 
     def __call__(self, name: str) -> pd.Series:
         if name not in self._cache:
@@ -129,17 +133,16 @@ class ScanContext:
             if cols & set(DERIVED_COLUMNS.get(child, {})):
                 raw |= {"drug_code", "quantity"}
             checker = TableChecker(child, raw, self.facilities)
-            found = [np.zeros(0, np.int64)]
+            pending = _PendingKeys(index)
             for offset, frame, read_failures in self.tables.batches(child, sorted(raw)):
                 keep = ~self.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame["facility_id"], self.fac_index)
-                if cond is not None:
-                    keep &= as_mask(evaluate(cond, ColumnProvider(frame, child, fac, self), len(frame)), len(frame))
                 if (parent, child) in LINK_SETTINGS:
                     keep &= frame["setting"].isin(LINK_SETTINGS[(parent, child)]).to_numpy()
-                keys = index.key_of(fac[keep], frame["encounter_id"][keep])
-                found.append(np.unique(keys[keys >= 0]))
-            self._matches[memo] = np.unique(np.concatenate(found))
+                if cond is not None:
+                    keep &= as_mask(evaluate(cond, ColumnProvider(frame, child, fac, self), len(frame)), len(frame))
+                pending.add(fac[keep], frame["encounter_id"][keep])
+            self._matches[memo] = pending.keys()
         return self._matches[memo]
 
     def facility_attribute(self, name: str, fac: np.ndarray) -> pd.Series:
@@ -176,6 +179,46 @@ PARENT_ID = {"discharges": "encounter_id", "visits": "visit_id"}
 LINK_SETTINGS = {("discharges", "drug_orders"): ("inpatient",), ("visits", "drug_orders"): ("outpatient", "emergency")}
 
 
+def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    """np.isin for a sorted, unique right side: a binary search, not a hash of both sides per batch."""
+    if not len(sorted_unique):
+        return np.zeros(len(keys), bool)
+    pos = np.searchsorted(sorted_unique, keys).clip(0, len(sorted_unique) - 1)
+    return sorted_unique[pos] == keys
+
+
+class _PendingKeys:
+    """Child rows' parent ids gathered over batches and looked up together.
+
+    Arrow's index_in hashes its whole value set (every stay or visit id) on each call; per 1M-row
+    batch of drug lines that is most of the work. Gathering the kept rows and looking them up a few
+    million at a time hashes the parent ids a few times instead of once per batch.
+    """
+
+    FLUSH_ROWS = 8_000_000
+
+    def __init__(self, index: "ParentIndex"):
+        self.index, self.facs, self.ids, self.rows = index, [], [], 0
+        self.found = [np.zeros(0, np.int64)]
+
+    def add(self, fac: np.ndarray, ids: pd.Series) -> None:
+        self.facs.append(fac)
+        self.ids.append(ids)
+        self.rows += len(fac)
+        if self.rows >= self.FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            keys = self.index.key_of(np.concatenate(self.facs), pd.concat(self.ids, ignore_index=True))
+            self.found.append(np.unique(keys[keys >= 0]))
+        self.facs, self.ids, self.rows = [], [], 0
+
+    def keys(self) -> np.ndarray:
+        self._flush()
+        return np.unique(np.concatenate(self.found))
+
+
 class ParentIndex:
     """(facility, id) of a stay or visit → integer key; one hash of the parent's ids, then searchsorted."""
 
@@ -185,9 +228,16 @@ class ParentIndex:
         self.uniques = StringIndex(frame[id_col])
         self.width = len(self.uniques) + 1
         key = codes_against(frame["facility_id"], fac_index) * self.width + self.uniques.positions(frame[id_col])
+        self.row_keys = key             # in the table's row order: a batch of the parent table slices it
         order = np.argsort(key, kind="stable")
         self.keys = key[order]
         self.months = month_codes(frame[date_col])[order] if date_col else None
+
+    def row_keys_of(self, offset: int | None, n: int) -> np.ndarray | None:
+        """Keys of rows offset … offset+n of the parent table itself, without hashing their ids again."""
+        if offset is None or offset + n > len(self.row_keys):
+            return None
+        return self.row_keys[offset:offset + n]
 
     def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
         """Each row's parent key; −1 where the id is unknown."""

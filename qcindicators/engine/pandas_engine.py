@@ -97,7 +97,7 @@ class PandasEngine:
             for offset, frame, read_failures in ctx.tables.batches(table, needed, BATCH_ROWS):
                 bad = ctx.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
-                get = ColumnProvider(frame, table, fac, ctx)
+                get = ColumnProvider(frame, table, fac, ctx, offset)
                 for scan in scans:
                     unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
                     self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)
