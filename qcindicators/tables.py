@@ -13,6 +13,11 @@ from .io.coerce import canonicalise
 from .io.readers import FileSource, FrameSource, find_table_files, table_name_for
 from .schemas.failures import concat_failures, empty_failures
 
+# Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
+# columns of a region's discharges); longer ones are read again when needed and streamed by row group,
+# so a 20-million-row visits table is never held whole for the rest of a run or of a notebook session.
+CACHE_ROWS = 1_000_000
+
 
 class Tables:
     """Canonical tables by name. `tables["discharges"]` is a canonical DataFrame.
@@ -85,7 +90,8 @@ class Tables:
         if len(raw) == 0 and src.kind != "frame":
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
-        self._cache[name] = (want, frame, failures)
+        if src.kind != "parquet" or len(frame) <= CACHE_ROWS:
+            self._cache[name] = (want, frame, failures)
         return frame, failures
 
     def _headers_for(self, name: str, columns) -> tuple[list[str], list[str]]:
@@ -108,7 +114,9 @@ class Tables:
         other sources are read once and sliced.
         """
         src = self._source(name)
-        if src.kind != "parquet" or name in self._cache:
+        cached = self._cache.get(name)
+        covered = cached is not None and (cached[0] is None or set(columns) <= cached[0])
+        if src.kind != "parquet" or covered:
             frame, failures = self._load(name, columns)
             for start in range(0, max(len(frame), 1), rows):
                 part = frame.iloc[start:start + rows]
@@ -127,7 +135,7 @@ class Tables:
     def known_rows(self, name: str) -> int | None:
         """The row count where it costs nothing (Parquet metadata), else None: never reads a table for it."""
         src = self._source(name)
-        if src.kind == "parquet" and name not in self._cache:
+        if src.kind == "parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(src.path).metadata.num_rows
         return None

@@ -110,3 +110,16 @@ def test_committed_sample_validates_and_the_generator_is_deterministic(tmp_path)
     a, b = generate_tables(small, seed=5), generate_tables(small, seed=5)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])
+
+
+def test_long_parquet_tables_are_not_kept_in_memory(sample_dir, monkeypatch):
+    import qcindicators.tables as tables_module
+    monkeypatch.setattr(tables_module, "CACHE_ROWS", 100)
+    t = qci.read_tables(sample_dir)
+    keys = t.load("visits", ["facility_id", "visit_id"])         # e.g. for the key check or exists()
+    assert len(keys) > 100 and "visits" not in t._cache
+    parts = list(t.batches("visits", ["facility_id", "visit_id", "setting"], rows=5000))
+    assert sum(len(f) for _, f, _ in parts) == len(keys) and len(parts) > 1
+    assert "visits" not in t._cache                             # streamed, not loaded whole
+    t.load("facilities")
+    assert "facilities" in t._cache                             # short tables are kept
