@@ -117,6 +117,10 @@ def targets_figure(result, period: str | None = None) -> Figure:
         ax = fig.add_subplot()
         cmap = ListedColormap(["#e07b7b", "#7cc08a"]).with_extremes(bad="#d9d9d9")
         ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+        if grid.size <= 600:        # marks as well as colours: readable in grey print and by colour-blind readers
+            marks = np.where(np.isnan(grid), "–", np.where(grid == 1, "✓", "✗"))
+            for (r, c), mark in np.ndenumerate(marks):
+                ax.text(c, r, mark, ha="center", va="center", fontsize=8, color="#333333")
         specs = result.specs
         ax.set_xticks(range(len(indicators)), [_name(specs.get(i)) or i for i in indicators], rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(ids)), _labels(result, ids) if key else ids, fontsize=8)

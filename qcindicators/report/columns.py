@@ -14,7 +14,7 @@ def headers(level: float) -> dict[str, str]:
             "met": "达标 Met", "flags": "标记 Flags",
             # plan sheet
             "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "text": "原文 Plan text",
-            "units_met": "达标单位数 Units met", "units_judged": "判定单位数 Units judged",
+            "units_met": "达标机构数 Units met", "units_judged": "判定机构数 Units judged",
             "region_period": "区域时期 Region period", "region_value": "区域值 Region value",
             "region_met": "区域达标 Region met", "status": "状态 Status",
             # diagnostics and not computable

@@ -27,6 +27,8 @@ THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing"
              "access": "服务可及与满意度", "reports": "年报与其他"}
 REGION = "全区域 / region"
 MAX_FIGURE_INDICATORS = 24
+OVERVIEW_COLUMNS = ["name_zh", "indicator", "period", "value", "ci_low", "ci_high", "unit", "target_text", "met",
+                    "units_met", "units_judged", "flags"]
 
 
 @dataclass
@@ -68,6 +70,17 @@ class Report:
         f["ci_method"] = f["indicator"].map(lambda i: interval_method(specs[i]) if i in specs and specs[i].kind not in
                                             ("growth", "unit_share") else "none")
         return f
+
+    def overview(self) -> pd.DataFrame:
+        """One row per indicator (latest period): the region's value, interval, target and 达标, and how
+        many facilities met their own target out of those judged."""
+        s = self.summary()
+        units = s[s["facility_id"].notna()]
+        judged = units.assign(_met=units["met"].astype("boolean")).groupby("indicator")["_met"]
+        region = s[s["facility_id"].isna()].set_index("indicator")
+        out = region.assign(units_met=judged.sum().reindex(region.index).fillna(0).astype(int),
+                            units_judged=judged.count().reindex(region.index).fillna(0).astype(int))
+        return out.reset_index()[OVERVIEW_COLUMNS]
 
     def summary(self) -> pd.DataFrame:
         """The latest period of each indicator: one row per indicator and unit, the region first."""

@@ -63,7 +63,8 @@ def write_html(report: Report, path: str | Path) -> Path:
              f'<div class="card"><b>{len(report.not_computable)}</b>无法计算 not computable</div></div>')
     guide = "<ul>" + "".join(f"<li>{html.escape(zh)}<br><small>{html.escape(en)}</small></li>" for zh, en in legend(level)) + "</ul>"
     sections = [_section("guide", "阅读说明 How to read", guide),
-                _section("summary", "摘要 Summary（最近时期 latest period）", cards + _table(summary[ROW_COLUMNS], level))]
+                _section("overview", "区域概览 Region overview（最近时期 latest period）", cards + _table(report.overview(), level)),
+                _section("summary", "摘要 Summary：各机构 by unit", _table(summary[ROW_COLUMNS], level))]
     if report.plan is not None:
         sections.append(_section("plan", "计划目标 Plan targets", _table(report.plan, level)))
     nc = report.not_computable
@@ -83,7 +84,7 @@ def write_html(report: Report, path: str | Path) -> Path:
     prov = pd.DataFrame(_flatten(report.provenance), columns=["key", "value"])
     sections.append(_section("provenance", "来源 Provenance", _table(prov, level)))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in
-                  [("guide", "说明"), ("summary", "摘要"), ("plan", "计划目标") if report.plan is not None else (None, None),
+                  [("guide", "说明"), ("overview", "概览"), ("summary", "摘要"), ("plan", "计划目标") if report.plan is not None else (None, None),
                    ("not-computable", "无法计算"), ("figures", "图表"), ("diagnostics", "诊断"), ("provenance", "来源")] if a)
     prov_line = (f"qcindicators {report.provenance.get('library', {}).get('version', '')} · "
                  f"{report.provenance.get('computed_at', '')} · {report.period} · CI {level:.0%}"

@@ -66,6 +66,7 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     level = report.provenance.get("intervals", {}).get("level", 0.95)
     rows = report.rows()
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        _write(xl, "概览 Overview", report.overview(), level)
         _write(xl, "摘要 Summary", report.summary()[ROW_COLUMNS], level)
         if report.plan is not None:
             _write(xl, "计划目标 Plan", report.plan, level, met_cols=("region_met",))

@@ -141,3 +141,15 @@ def test_plan_sheet_is_what_qci_check_reports(report, sample_dir):
     # the report derives the plan from rows it already computed; it must equal a separate qci.check
     direct = qci.check(qci.read_tables(sample_dir), "plan-2024-city").summary
     pd.testing.assert_frame_equal(report.plan.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False)
+
+
+def test_overview_counts_facilities_meeting_their_target(report):
+    ov = report.overview().set_index("indicator")
+    s = report.summary()
+    aud = s[(s["indicator"] == "antibacterial_use_density") & s["facility_id"].notna()]
+    met = aud["met"].astype("boolean")
+    row = ov.loc["antibacterial_use_density"]
+    assert row["units_judged"] == met.notna().sum() == 12
+    assert row["units_met"] == (met == True).sum()          # noqa: E712
+    assert row["period"] == "2024" and row["target_text"] == "<= 40"
+    assert len(ov) == s["indicator"].nunique()               # every indicator, once
