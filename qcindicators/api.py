@@ -12,7 +12,7 @@ from . import __version__
 from .combine import Combiner
 from .compile.plan import Plan, compile_plan
 from .contract import TABLES
-from .diagnostics import Ledger
+from .diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
 from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
@@ -165,7 +165,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     provenance = _provenance(plan, cat, tables, counts, target_set, by, period, confidence)
     names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
              if "facility_name" in facilities else None)
-    return Result(combiner.frame(), ledger.frame(), provenance, plan.explain(), skipped,
+    return Result(combiner.frame(), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
                   specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names)
 
 

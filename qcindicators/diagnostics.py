@@ -49,3 +49,23 @@ class Ledger:
                                                            amount=("amount", lambda q: q.sum(min_count=1)),
                                                            share=("share", lambda q: q.sum(min_count=1)))
         return f.reset_index()[LEDGER_COLUMNS]
+
+
+class Diagnostics(pd.DataFrame):
+    """The ledger: a DataFrame that, shown in a notebook, says what it is and formats its numbers.
+
+    Anything derived from it (a filter, a groupby) is a plain DataFrame.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        from .display import CSS, html_table
+        if not len(self):
+            return "<p><b>诊断 / diagnostics</b>：无 / none — every input row was used</p>"
+        rows = int(pd.to_numeric(self["rows"], errors="coerce").sum()) if "rows" in self else 0
+        head = (f"<p><b>诊断 / diagnostics</b> · {len(self)} 条 entries · {rows:,} 行未使用或需注意 rows not used or "
+                f"flagged · 按表、机构、时期与原因 by table, facility, period and reason</p>")
+        return f"<style>{CSS}</style>{head}{html_table(self, max_rows=60)}"

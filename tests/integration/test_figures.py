@@ -63,3 +63,16 @@ def test_notebook_display(result):
     page = result._repr_html_()
     assert page.count("<table") >= 1 and "达标" in page and "CI 95%" in page
     assert 'class="unmet"' in page or 'class="met"' in page
+
+
+def test_diagnostics_display_as_a_formatted_table():
+    import pandas as pd
+    from tests.unit.test_indicators_hand import aud_tables
+    t = aud_tables()
+    t["drug_orders"] = pd.concat([t["drug_orders"], pd.DataFrame([("E1", "F1", "inpatient", "2024-01-03", "ZZ", 7)],
+                                                                 columns=t["drug_orders"].columns)], ignore_index=True)
+    d = qci.compute(t, ["antibacterial_use_density"], period="month").diagnostics
+    assert isinstance(d, pd.DataFrame) and type(d[d["rows"] > 0]) is pd.DataFrame   # derived frames are plain
+    page = d._repr_html_()
+    assert "诊断 / diagnostics" in page and "<table" in page and "ZZ" not in page.split("<table")[0]
+    assert "unmapped" in page or "字典" in page
