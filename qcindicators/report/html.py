@@ -58,8 +58,8 @@ def write_html(report: Report, path: str | Path) -> Path:
     summary, rows = report.summary(), report.rows()
     met = summary["met"].astype("boolean")
     cards = (f'<div class="cards"><div class="card"><b>{summary["indicator"].nunique()}</b>指标 indicators</div>'
-             f'<div class="card"><b>{int((met == True).sum())}</b>达标 met</div>'            # noqa: E712
-             f'<div class="card"><b>{int((met == False).sum())}</b>未达标 not met</div>'     # noqa: E712
+             f'<div class="card"><b>{int((met == True).sum())}</b>达标（机构·指标）met (unit · indicator)</div>'    # noqa: E712
+             f'<div class="card"><b>{int((met == False).sum())}</b>未达标（机构·指标）not met</div>'                # noqa: E712
              f'<div class="card"><b>{len(report.not_computable)}</b>无法计算 not computable</div></div>')
     guide = "<ul>" + "".join(f"<li>{html.escape(zh)}<br><small>{html.escape(en)}</small></li>" for zh, en in legend(level)) + "</ul>"
     sections = [_section("guide", "阅读说明 How to read", guide),
