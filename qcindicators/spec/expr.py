@@ -17,6 +17,7 @@ Grammar (informally):
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Union
 
@@ -70,7 +71,9 @@ def parse(text: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"表达式过长 / expression longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():       # Python's own SyntaxWarning ("invalid decimal literal") is not
+            warnings.simplefilter("ignore", SyntaxWarning)   # for our users: the error below says it
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise ExpressionError(f"语法错误 / syntax error at column {err.offset}: {text!r}") from None
     except (ValueError, RecursionError, MemoryError):   # null bytes, absurd nesting
