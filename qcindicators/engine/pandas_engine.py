@@ -216,8 +216,13 @@ class _Accumulators:
         arr += np.bincount(keys, weights=values, minlength=self.G * self.P)
 
     def add_distinct(self, key: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
-        self.distinct.setdefault(key, []).append(pd.DataFrame({"f": fac, "p": periods, "v": values.to_numpy()}).dropna()
-                                                 .drop_duplicates())
+        """Keep each batch's distinct (facility, period, value) once; integer codes, not a string drop_duplicates."""
+        codes, _ = pd.factorize(values, use_na_sentinel=True)
+        ok = np.flatnonzero(codes >= 0)
+        cell = fac[ok].astype(np.int64) * self.P + periods[ok]
+        rows = ok[_first_of_pairs(cell, codes[ok])]
+        self.distinct.setdefault(key, []).append(pd.DataFrame({"f": fac[rows], "p": periods[rows],
+                                                               "v": values.to_numpy()[rows]}))
         if scoped:
             self.scoped.add(key)
 
@@ -237,17 +242,27 @@ class _Accumulators:
                 partials.measures[key] = (0, arr.reshape(self.G, self.P))
                 partials.group_grain.add(key)
         for key, parts in self.distinct.items():
-            triples = pd.concat(parts, ignore_index=True).drop_duplicates()
+            triples = pd.concat(parts, ignore_index=True)
+            f, p = triples["f"].to_numpy(np.int64), triples["p"].to_numpy(np.int64)
+            v, _ = pd.factorize(triples["v"])
             # distinct values do not add up across facilities: count them at each grain directly
-            for suffix, unit, U in (("@facility", triples["f"].to_numpy(), self.F),
-                                    ("", self.group_of_fac[triples["f"].to_numpy()], self.G)):
-                cols = {"k": unit * self.P + triples["p"].to_numpy(), "v": triples["v"].to_numpy()}
-                if key in self.scoped:      # ids unique within a facility: distinct per facility, then summed
-                    cols["f"] = triples["f"].to_numpy()
-                pairs = pd.DataFrame(cols).drop_duplicates()
-                partials.measures[key + suffix] = (0, np.bincount(pairs["k"].to_numpy(np.int64), minlength=U * self.P)
+            for suffix, unit, U in (("@facility", f, self.F), ("", self.group_of_fac[f], self.G)):
+                k = unit * self.P + p
+                # ids unique only within a facility: distinct per facility, then summed
+                ident = v if key not in self.scoped else v + f * (int(v.max()) + 1 if len(v) else 1)
+                first = _first_of_pairs(k, ident)
+                partials.measures[key + suffix] = (0, np.bincount(k[first], minlength=U * self.P)
                                                    .reshape(U, self.P).astype(float))
             partials.group_grain.add(key)
+
+
+def _first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct (a, b) pair (integer arrays, any order)."""
+    if not len(a):
+        return np.zeros(0, np.int64)
+    order = np.lexsort((b, a))
+    a_s, b_s = a[order], b[order]
+    return order[np.r_[True, (a_s[1:] != a_s[:-1]) | (b_s[1:] != b_s[:-1])]]
 
 
 UNPLACED = {
