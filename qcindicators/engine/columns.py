@@ -43,7 +43,7 @@ class ColumnProvider:
             return self.frame[name]
         if name in DERIVED_COLUMNS.get(self.table, {}):
             if self._drug is None:
-                self._drug = self.ctx.drug_attributes(self.frame, self.fac)
+                self._drug = self.ctx.drug_attributes(self.frame, self.fac, self.offset)
             return pd.Series(self._drug[name])
         if name in FACILITY_ATTRIBUTES and name not in TABLES[self.table].by_name:
             return self.ctx.facility_attribute(name, self.fac)
@@ -97,6 +97,7 @@ class ScanContext:
         self._resolved: tuple | None = None
         self._parents: dict[str, ParentIndex] = {}
         self._matches: dict[tuple, np.ndarray] = {}
+        self._ledger_batches: set[int] = set()
 
     def users_of(self, table: str, column: str) -> list[str]:
         """Indicators of the plan whose measures on `table` read `column` (for error messages)."""
@@ -119,31 +120,61 @@ class ScanContext:
         return self._parents[table]
 
     def child_matches(self, parent: str, child: str, cond) -> np.ndarray:
-        """Sorted keys of the parents with at least one child row meeting `cond` (one read of the child)."""
-        from ..schemas.checker import TableChecker
-        from ..spec.expr import columns, to_text
-        from .expr_eval import as_mask, evaluate
-        memo = (parent, child, to_text(cond) if cond is not None else "")
+        """Sorted keys of the parents with at least one child row meeting `cond`."""
+        memo = _link_memo(parent, child, cond)
         if memo not in self._matches:
-            index = self.parent_index(parent)
-            cols = (columns(cond) if cond is not None else set()) | {"facility_id", "encounter_id"}
+            self._read_links(child, [(parent, cond)])
+        return self._matches[memo]
+
+    def prefetch_links(self) -> None:
+        """Every exists() of the plan on one child table answered in one read of that table.
+
+        Drug lines feed several person counts (stays with antibacterials, class I operations with
+        prophylaxis, visits with antibacterials); reading 60 million lines once for all of them
+        instead of once each is most of what those indicators cost.
+        """
+        from ..spec.expr import links
+        wanted: dict[str, dict[tuple, tuple]] = {}
+        for scan in self.plan.scans:
+            for m in scan.measures:
+                for node in (m.value, m.where):
+                    for child, cond in (links(node) if node is not None else []):
+                        wanted.setdefault(child, {})[_link_memo(scan.table, child, cond)] = (scan.table, cond)
+        for child, requests in wanted.items():
+            todo = [r for memo, r in requests.items() if memo not in self._matches]
+            if todo:
+                self._read_links(child, todo)
+
+    def _read_links(self, child: str, requests: list[tuple[str, object]]) -> None:
+        """One read of `child` answering (parent, condition) requests: the parent keys each one matches."""
+        from ..schemas.checker import TableChecker
+        from ..spec.expr import columns
+        from .expr_eval import as_mask, evaluate
+        cols = {"facility_id", "encounter_id"}
+        for parent, cond in requests:
+            cols |= columns(cond) if cond is not None else set()
             if (parent, child) in LINK_SETTINGS:
                 cols.add("setting")
-            raw = cols & set(self.tables.columns(child))
-            if cols & set(DERIVED_COLUMNS.get(child, {})):
-                raw |= {"drug_code", "quantity"}
-            checker = TableChecker(child, raw, self.facilities)
-            pending = _PendingKeys(index)
-            for offset, frame, read_failures in self.tables.batches(child, sorted(raw)):
-                keep = ~self.gate.check(checker, frame, offset, read_failures)
-                fac = codes_against(frame["facility_id"], self.fac_index)
+        have = set(self.tables.columns(child))
+        raw = cols & have
+        if cols & set(DERIVED_COLUMNS.get(child, {})):      # drug attributes: and what the drug ledger records
+            raw |= {"drug_code", "quantity"} | ({"order_date", "amount"} & have)
+        checker = TableChecker(child, raw, self.facilities)
+        pending = [_PendingKeys(self.parent_index(parent)) for parent, _ in requests]
+        from .pandas_engine import BATCH_ROWS
+        for offset, frame, read_failures in self.tables.batches(child, sorted(raw), BATCH_ROWS):
+            good = ~self.gate.check(checker, frame, offset, read_failures)
+            fac = codes_against(frame["facility_id"], self.fac_index)
+            get = ColumnProvider(frame, child, fac, self, offset)   # columns built once per batch, shared by the requests
+            for (parent, cond), keys in zip(requests, pending):
+                keep = good.copy()
                 if (parent, child) in LINK_SETTINGS:
                     keep &= frame["setting"].isin(LINK_SETTINGS[(parent, child)]).to_numpy()
                 if cond is not None:
-                    keep &= as_mask(evaluate(cond, ColumnProvider(frame, child, fac, self), len(frame)), len(frame))
-                pending.add(fac[keep], frame["encounter_id"][keep])
-            self._matches[memo] = pending.keys()
-        return self._matches[memo]
+                    keep &= as_mask(evaluate(cond, get, len(frame)), len(frame))
+                keys.add(fac[keep], frame["encounter_id"][keep])
+        for (parent, cond), keys in zip(requests, pending):
+            self._matches[_link_memo(parent, child, cond)] = keys.keys()
 
     def facility_attribute(self, name: str, fac: np.ndarray) -> pd.Series:
         col = self.facilities[name]
@@ -167,16 +198,26 @@ class ScanContext:
             self._resolved = (resolved, dict_fac)
         return self._resolved
 
-    def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray) -> dict:
+    def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray, offset: int | None = None) -> dict:
         resolved, dict_fac = self.resolved_dictionary()
         attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
-        self.drug_ledger.add_batch(lines, fac, attrs, resolved)    # once per batch: scans share the batch's columns
+        # the ledger sees each batch of drug lines once, however many reads of the table the plan makes
+        # (the scan's and exists()'s read the same batches: both use BATCH_ROWS)
+        if offset is None or offset not in self._ledger_batches:
+            self.drug_ledger.add_batch(lines, fac, attrs, resolved)
+            if offset is not None:
+                self._ledger_batches.add(offset)
         return attrs
 
 
 PARENT_ID = {"discharges": "encounter_id", "visits": "visit_id"}
 # which child rows may belong to a parent: inpatient drug lines to stays, the others to visits
 LINK_SETTINGS = {("discharges", "drug_orders"): ("inpatient",), ("visits", "drug_orders"): ("outpatient", "emergency")}
+
+
+def _link_memo(parent: str, child: str, cond) -> tuple:
+    from ..spec.expr import to_text
+    return (parent, child, to_text(cond) if cond is not None else "")
 
 
 def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:

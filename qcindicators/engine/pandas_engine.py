@@ -70,6 +70,7 @@ class PandasEngine:
         ctx.county_groups = county_groups
         ctx.drug_ledger = DrugLineLedger(facilities, grain, ledger)
         partials = Partials(len(facilities), n_groups, grain)
+        ctx.prefetch_links()
         by_table: dict[str, list[ScanNode]] = {}
         for scan in plan.scans:
             by_table.setdefault(scan.table, []).append(scan)

@@ -48,3 +48,16 @@ def test_first_of_pairs_is_drop_duplicates():
     mine = pd.DataFrame({"a": a, "b": b}).iloc[np.sort(_first_of_pairs(a, b))].reset_index(drop=True)
     theirs = pd.DataFrame({"a": a, "b": b}).drop_duplicates().reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_drug_lines_enter_the_ledger_once_however_often_they_are_read():
+    # the scan of drug_orders (AUD) and exists(drug_orders, …) (use rates) read the same lines
+    from tests.unit.test_indicators_hand import aud_tables
+    t = aud_tables()
+    t["drug_orders"] = pd.concat([t["drug_orders"], pd.DataFrame([("E1", "F1", "inpatient", "2024-01-03", "ZZ", 7)],
+                                                                 columns=t["drug_orders"].columns)], ignore_index=True)
+    for ids in (["antibacterial_use_density"], ["inpatient_antibacterial_use_rate"],
+                ["antibacterial_use_density", "inpatient_antibacterial_use_rate", "inpatient_antibacterial_use_rate_hospitalised"]):
+        d = qci.compute(t, ids, period="month").diagnostics
+        unmapped = d[d["check"] == "unmapped_drug_code"]
+        assert unmapped["rows"].sum() == 1 and unmapped["quantity"].sum() == 7, ids
