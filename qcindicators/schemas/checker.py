@@ -102,6 +102,7 @@ class Gate:
         self.parts: list[pd.DataFrame] = []
         self.quarantined: dict[str, int] = {}
         self._whole: dict[str, np.ndarray] = {}    # rows failed by whole-table checks (keys, parents)
+        self._set_aside: dict[str, np.ndarray] = {}  # 1-based row numbers already counted, per table
 
     def add(self, failures: pd.DataFrame) -> None:
         """Failures found outside the batches (whole-table checks): their rows are left out too."""
@@ -119,9 +120,18 @@ class Gate:
             inside = whole[(whole > offset) & (whole <= offset + len(frame))] - offset - 1
             bad[inside] = True
         if bad.any():
-            self.quarantined[checker.table] = self.quarantined.get(checker.table, 0) + int(bad.sum())
-            if self.on_invalid == "quarantine" and self.directory is not None:
-                self._write(checker.table, frame, bad, offset, failures)
+            # a table read twice (by its scan and by exists()) sets a row aside once: counted and written once
+            table = checker.table
+            rows = np.flatnonzero(bad) + offset + 1
+            seen = self._set_aside.get(table, np.array([], np.int64))
+            new = ~np.isin(rows, seen)
+            if new.any():
+                self._set_aside[table] = np.union1d(seen, rows[new])
+                self.quarantined[table] = len(self._set_aside[table])
+                if self.on_invalid == "quarantine" and self.directory is not None:
+                    fresh = np.zeros(len(frame), bool)
+                    fresh[rows[new] - offset - 1] = True
+                    self._write(table, frame, fresh, offset, failures)
         return bad
 
     def failures(self) -> pd.DataFrame:

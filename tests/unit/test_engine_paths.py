@@ -61,3 +61,16 @@ def test_drug_lines_enter_the_ledger_once_however_often_they_are_read():
         d = qci.compute(t, ids, period="month").diagnostics
         unmapped = d[d["check"] == "unmapped_drug_code"]
         assert unmapped["rows"].sum() == 1 and unmapped["quantity"].sum() == 7, ids
+
+
+def test_a_row_read_twice_is_set_aside_once(tmp_path):
+    from tests.unit.test_indicators_hand import aud_tables
+    t = aud_tables()
+    t["drug_orders"] = pd.concat([t["drug_orders"], pd.DataFrame([("E1", "F1", "inpatient", "2024-13-45", "D1", 2)],
+                                                                 columns=t["drug_orders"].columns)], ignore_index=True)
+    r = qci.compute(t, ["antibacterial_use_density", "inpatient_antibacterial_use_rate"], period="month",
+                    on_invalid="quarantine", quarantine_dir=tmp_path)
+    q = r.diagnostics[r.diagnostics["check"] == "quarantined"]
+    assert q.loc[q["table"] == "drug_orders", "rows"].sum() == 1
+    written = pd.read_csv(next(tmp_path.glob("drug_orders*.csv")))
+    assert len(written) == 1
