@@ -181,3 +181,17 @@ def valid_discharges(draw):
 @given(valid_discharges())
 def test_frames_drawn_from_the_schema_validate(d):
     assert len(failures({"facilities": facilities(), "discharges": d})) == 0
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["F1", "F2", None]), st.sampled_from(["a", "b", "c", "", None])), max_size=40))
+def test_duplicated_rows_is_pandas_duplicated(rows):
+    from qcindicators.schemas.checker import duplicated_rows
+    from qcindicators.io.coerce import TEXT_DTYPE
+    frame = pd.DataFrame(rows, columns=["facility_id", "encounter_id"], dtype=object)
+    expected = frame.duplicated(["facility_id", "encounter_id"], keep=False).to_numpy()
+    for f in (frame, frame.astype(TEXT_DTYPE)):          # object strings, and pandas' own string dtype
+        assert (duplicated_rows(f, ["facility_id", "encounter_id"]) == expected).all()
