@@ -74,7 +74,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
                     first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r],
                                                                    columns=["indicator", "reason"]),
                     specs=specs, by=by, facility_names=first.facility_names if first else None)
-    result.summary = _summary(frame, ts, by, tables.load("facilities"))
+    result.summary = plan_summary(frame, ts, by, tables.load("facilities"))
     return result
 
 
@@ -83,11 +83,6 @@ def not_computable_rows(reasons: dict[str, list[str]], cat) -> pd.DataFrame:
     return pd.DataFrame([{"indicator": i, "period": None, "value": np.nan, "unit": cat[i].unit, "target": np.nan,
                           "target_op": "", "flags": "not_computable:" + ";".join(r)} for i, r in reasons.items() if r],
                         columns=["indicator", "period", "value", "unit", "target", "target_op", "flags"])
-
-
-def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
-    """`check(...).summary` from a frame that already holds the unit and region rows of the set's indicators."""
-    return _summary(frame, ts, by, facilities)
 
 
 def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:
@@ -101,8 +96,9 @@ def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:
     return set(facilities["facility_id"].astype(str)[mask])
 
 
-def _summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
-    """One row per target: how many units met it, how many were judged, and the region value (latest period)."""
+def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
+    """`check(...).summary` from the unit and region rows of the set's indicators: one row per target,
+    how many units met it, how many were judged, and the region value (latest period)."""
     rows = []
     for t in ts.targets:
         f = frame[frame["indicator"] == t.indicator]

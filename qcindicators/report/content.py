@@ -60,15 +60,14 @@ class Report:
         """Every row with names: indicator (zh, en), unit name, value, interval, target, 达标, flags."""
         f = self.result.frame.copy()
         specs = self.result.specs
-        f.insert(1, "name_zh", f["indicator"].map(lambda i: specs[i].name.zh if i in specs else i))
-        f.insert(2, "name_en", f["indicator"].map(lambda i: specs[i].name.en if i in specs else i))
-        f.insert(3, "theme", f["indicator"].map(lambda i: specs[i].theme if i in specs else None))
+        for pos, (col, attr) in enumerate((("name_zh", lambda s: s.name.zh), ("name_en", lambda s: s.name.en),
+                                           ("theme", lambda s: s.theme)), start=1):
+            f.insert(pos, col, f["indicator"].map({i: attr(s) for i, s in specs.items()}))   # a lookup per indicator
         region = f["facility_id"].isna()
         f.insert(5, "facility_name", self.result.unit_label(f["facility_id"]).where(~region, REGION).to_numpy())
-        f["target_text"] = np.where(f["target_op"].astype(str) != "",
-                                    f["target_op"].astype(str) + " " + f["target"].map(lambda t: f"{t:g}"), "")
-        f["ci_method"] = f["indicator"].map(lambda i: interval_method(specs[i]) if i in specs and specs[i].kind not in
-                                            ("growth", "unit_share") else "none")
+        has_target = f["target_op"].astype(str) != ""
+        f["target_text"] = np.where(has_target, f["target_op"].astype(str) + " "
+                                    + f["target"].round(6).astype(str).str.replace(r"\.0$", "", regex=True), "")
         return f
 
     def overview(self) -> pd.DataFrame:
@@ -156,8 +155,10 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
 
 def _county_only(units: Result) -> list[str]:
     """Indicators grouped by the patient's county have no facility rows; the region still has them."""
-    return [i for i in units.not_computable.get("indicator", pd.Series(dtype=object))
-            if "grouping:county_or_region_only" in str(units.not_computable.set_index("indicator").loc[i, "reason"])]
+    nc = units.not_computable
+    if not len(nc):
+        return []
+    return nc.loc[nc["reason"].astype(str).str.contains("grouping:county_or_region_only", regex=False), "indicator"].tolist()
 
 
 def _figures(report: Report, ids: list[str]) -> list[Figure]:
