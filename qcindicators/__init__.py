@@ -5,11 +5,11 @@ __version__ = "0.1.0"
 
 from .errors import (DefinitionError, InputDataError, MissingColumnError, MissingTableError, QCIError,
                      UnknownIndicatorError, UnknownTableError)
-from .tables import Tables, read_tables
-from .schemas.validate import ValidationReport, validate
+from .io.tables import Tables, read_tables
+from .validate import ValidationReport, validate
 from .spec.load import Catalog, load_definitions
 from .api import catalog, compute, explain
-from .result import Result
+from .result.result import Result
 from .check import check, target_sets
 from .stats import funnel, spc
 

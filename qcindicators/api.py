@@ -9,19 +9,19 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .combine import Combiner
+from .result.combine import Combiner
 from .compile.plan import Plan, compile_plan
-from .contract import TABLES
-from .diagnostics import Diagnostics, Ledger
+from .schemas.contract import TABLES
+from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
 from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
-from .feasibility import missing_inputs
-from .result import Result
+from .compile.feasibility import missing_inputs
+from .result.result import Result
 from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
-from .tables import Tables, read_tables
+from .io.tables import Tables, read_tables
 
 PERIODS = ("month", "quarter", "year")
 
@@ -153,7 +153,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger, gate, county_groups)
     failures = gate.failures()
     if len(failures) and on_invalid != "quarantine":
-        from .schemas.validate import ValidationReport
+        from .validate import ValidationReport
         summary = ValidationReport(failures, pd.DataFrame(columns=["table", "rule", "rows", "message_zh", "message_en"]),
                                    {}, tables).summary()
         raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{summary}", failures)

@@ -5,7 +5,7 @@ from .spec.load import builtin_catalog
 
 HEADER = """# Built-in indicators / 内置指标
 
-Generated from the definitions in `qcindicators/indicator_defs/` (`python -m qcindicators.catalog_doc > docs/catalog.md`);
+Generated from the definitions in `indicator_defs/` (`python -m qcindicators.catalog_doc > docs/catalog.md`);
 a test fails when this page and the definitions disagree. 本页由指标定义自动生成。
 
 """

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .api import _catalog, _uses_county_from, compute
-from .feasibility import missing_inputs
-from .result import Result
-from .tables import read_tables
+from .compile.feasibility import missing_inputs
+from .result.result import Result
+from .io.tables import read_tables
 
 
 def target_sets(definitions=None) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:
     """The facilities a target entry's condition selects."""
     from .engine.expr_eval import as_mask, evaluate
     from .spec.expr import parse
-    from .targets import facility_column
+    from .result.targets import facility_column
     if not when:
         return set(facilities["facility_id"].astype(str))
     mask = as_mask(evaluate(parse(when), lambda c: facility_column(facilities, c), len(facilities)), len(facilities))

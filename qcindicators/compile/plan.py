@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
+from ..schemas.contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
 from ..spec.checks import period_column
 from ..spec.expr import Node, Op, columns, links, parse, to_text
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 
 from ..codes import codes_against
-from ..contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
-from ..diagnostics import Ledger
+from ..schemas.contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
+from ..result.diagnostics import Ledger
 from ..domain.ddd import drug_line_attributes, resolve_dictionary
 from ..errors import MissingColumnError, did_you_mean
 

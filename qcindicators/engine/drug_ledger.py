@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..diagnostics import Ledger
+from ..result.diagnostics import Ledger
 from .periods import SPAN, label, month_codes, to_grain
 
 CHECKS = {

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..codes import codes_against
 from ..compile.plan import MeasureNode, Plan, ScanNode
-from ..contract import TABLES
-from ..diagnostics import Ledger
+from ..schemas.contract import TABLES
+from ..result.diagnostics import Ledger
 from ..progress import MIN_ROWS, bar
 from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext

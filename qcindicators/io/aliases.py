@@ -12,7 +12,7 @@ from typing import Mapping
 
 import yaml
 
-from ..contract import TABLES
+from ..schemas.contract import TABLES
 from ..errors import InputDataError, did_you_mean
 
 AliasMap = Mapping[str, Mapping[str, str]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..contract import BOOL_LABELS, ColumnSpec, TABLES
+from ..schemas.contract import BOOL_LABELS, ColumnSpec, TABLES
 from ..schemas.failures import concat_failures, make_failures
 from .aliases import header_map
 

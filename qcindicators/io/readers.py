@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract import TABLES
+from ..schemas.contract import TABLES
 from ..errors import InputDataError, UnknownTableError, did_you_mean
 
 EXTENSIONS = (".parquet", ".csv", ".xlsx")

@@ -17,11 +17,11 @@ from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
 from ..progress import bar
-from ..result import Result
+from ..result.result import Result
 from ..stats.funnel import funnel
 from ..stats.intervals import interval_method
 from ..stats.spc import spc
-from ..tables import read_tables
+from ..io.tables import read_tables
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
              "access": "服务可及与满意度", "reports": "年报与其他"}
@@ -142,7 +142,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
 def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     """The plan sheet from the rows already computed (what `qci check` would print), not a second pass."""
     from ..check import not_computable_rows, plan_summary
-    from ..feasibility import missing_inputs
+    from ..compile.feasibility import missing_inputs
     cat = _catalog(definitions)
     ts = cat.target_set(targets)
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..display import CSS as TABLE_CSS
 from ..display import html_table
-from ..result import _flatten
+from ..result.result import _flatten
 from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..result import _flatten
+from ..result.result import _flatten
 from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 

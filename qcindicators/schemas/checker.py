@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..contract import TABLES
+from .contract import TABLES
 from .failures import concat_failures, empty_failures, make_failures
 from .pandera_schemas import pandera_failures
 from .rules import FACILITY_REF_COLUMNS, ROW_RULES, facility_codes, missing_parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..contract import TABLES
+from .contract import TABLES
 
 FAILURE_COLUMNS = ["table", "column", "row", "key", "value", "rule", "message_zh", "message_en"]
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ..contract import TABLES
+from .contract import TABLES
 from .failures import FAILURE_COLUMNS, concat_failures, empty_failures, row_keys
 
 

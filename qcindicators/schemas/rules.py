@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import codes_against
-from ..contract import TABLES
+from .contract import TABLES
 
 
 @dataclass(frozen=True)

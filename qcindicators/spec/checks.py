@@ -1,7 +1,7 @@
 """Checks of one definition against the contract; each returns issues instead of raising."""
 from __future__ import annotations
 
-from ..contract import FACILITY_ATTRIBUTES, TABLES, table_columns
+from ..schemas.contract import FACILITY_ATTRIBUTES, TABLES, table_columns
 from ..errors import ExpressionError, did_you_mean
 from .expr import LINKS, columns, links, parse
 from .model import IndicatorSpec, MeasureSpec

@@ -169,7 +169,7 @@ def _load_target_set(path: Path) -> TargetSetSpec:
 
 def _check_target_set(spec: TargetSetSpec, file: str, cat: Catalog) -> None:
     from .checks import check_expression
-    from ..contract import FACILITY_ATTRIBUTES
+    from ..schemas.contract import FACILITY_ATTRIBUTES
     issues = []
     for i, t in enumerate(spec.targets):
         if t.indicator not in cat.definitions:
@@ -185,12 +185,24 @@ def _check_target_set(spec: TargetSetSpec, file: str, cat: Catalog) -> None:
 _BUILTIN: Catalog | None = None
 
 
+def catalog_root():
+    """The shipped catalog: the wheel's `qcindicators.indicator_defs`, else a checkout's top-level folder.
+
+    The wheel maps the repository's `indicator_defs/` into the package; a source checkout on
+    `sys.path` has no such subpackage (so it can never shadow the catalog away), and finds the folder
+    beside the package instead.
+    """
+    try:
+        return resources.files("qcindicators.indicator_defs")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "indicator_defs"
+
+
 def builtin_catalog() -> Catalog:
-    """The shipped catalog (indicator_defs/), found through importlib.resources."""
+    """The shipped catalog (indicator_defs/): see `catalog_root`."""
     global _BUILTIN
     if _BUILTIN is None:
-        root = resources.files("qcindicators.indicator_defs")
-        with resources.as_file(root) as base:
+        with resources.as_file(catalog_root()) as base:
             cat = load_definitions(base)
             for f in sorted((Path(base) / "targets").glob("*.yaml")):
                 ts = _load_target_set(f)

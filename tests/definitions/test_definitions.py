@@ -38,7 +38,7 @@ def test_all_problems_of_a_folder_are_reported_together():
 
 
 def test_duplicate_id_with_the_catalog(tmp_path):
-    src = Path(qci.__file__).parent / "indicator_defs" / "staffing" / "ic_staff_per_250_beds.yaml"
+    src = Path(qci.__file__).parents[1] / "indicator_defs" / "staffing" / "ic_staff_per_250_beds.yaml"
     (tmp_path / "ic_staff_per_250_beds.yaml").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(DefinitionError, match="duplicates the id"):
         qci.catalog(tmp_path)

@@ -194,7 +194,7 @@ def test_unit_share_of_facilities_meeting_target():
 
 
 def test_float_noise_never_decides_met():
-    from qcindicators.targets import UnitTargets, judge
+    from qcindicators.result.targets import UnitTargets, judge
     t = UnitTargets(np.array([40.0, 40.0]), np.array([0, 1]), np.zeros(2, bool))     # <= 40, >= 40
     v = np.array([[40.000000000001, 40.1], [39.999999999999, 39.9]])
     assert judge(v, t).tolist() == [[1.0, 0.0], [1.0, 0.0]]

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import qcindicators as qci
-from qcindicators.contract import TABLES
+from qcindicators.schemas.contract import TABLES
 from qcindicators.errors import InputDataError, MissingTableError, UnknownTableError
 
 
@@ -113,7 +113,7 @@ def test_committed_sample_validates_and_the_generator_is_deterministic(tmp_path)
 
 
 def test_long_parquet_tables_are_not_kept_in_memory(sample_dir, monkeypatch):
-    import qcindicators.tables as tables_module
+    import qcindicators.io.tables as tables_module
     monkeypatch.setattr(tables_module, "CACHE_ROWS", 100)
     t = qci.read_tables(sample_dir)
     keys = t.load("visits", ["facility_id", "visit_id"])         # e.g. for the key check or exists()

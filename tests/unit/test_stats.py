@@ -7,7 +7,7 @@ import pytest
 from scipy import special
 
 import qcindicators as qci
-from qcindicators.result import Result
+from qcindicators.result.result import Result
 from qcindicators.spec.model import IndicatorSpec
 from qcindicators.stats.intervals import garwood, wilson
 from qcindicators.stats.spc import control_limits

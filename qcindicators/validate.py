@@ -8,13 +8,13 @@ from typing import Literal, Mapping
 import numpy as np
 import pandas as pd
 
-from ..contract import TABLES
-from ..errors import InputDataError
-from ..tables import Tables
-from .checker import (TableChecker, key_failures, procedure_parent_failures, required_column_failures,
+from .schemas.contract import TABLES
+from .errors import InputDataError
+from .io.tables import Tables
+from .schemas.checker import (TableChecker, key_failures, procedure_parent_failures, required_column_failures,
                       write_quarantined)
-from .failures import concat_failures, make_failures
-from .rules import facility_codes, missing_parent
+from .schemas.failures import concat_failures, make_failures
+from .schemas.rules import facility_codes, missing_parent
 
 OnInvalid = Literal["raise", "quarantine", "report"]
 WARNING_COLUMNS = ["table", "rule", "rows", "message_zh", "message_en"]
@@ -82,7 +82,7 @@ def validate(tables: Tables | Mapping, columns: Mapping[str, list[str]] | None =
         >>> qci.validate(t).ok
         True
     """
-    from ..tables import read_tables
+    from .io.tables import read_tables
     tables = read_tables(tables)
     names = [n for n in tables.names if columns is None or n in columns or n == "facilities"]
     facilities = tables.load("facilities") if "facilities" in tables else None

@@ -1,10 +1,10 @@
 """Can these tables feed this indicator? Answered from headers alone, before any data is read."""
 from __future__ import annotations
 
-from .contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
-from .spec.checks import period_column
-from .spec.expr import columns, links, parse
-from .spec.load import Catalog
+from ..schemas.contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
+from ..spec.checks import period_column
+from ..spec.expr import columns, links, parse
+from ..spec.load import Catalog
 
 
 def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
-from .engine.expr_eval import as_mask, evaluate
-from .engine.pandas_engine import Partials
-from .engine.periods import YOY_LAG, label
-from .spec.model import TargetSetSpec
-from .stats.intervals import interval, interval_method
+from ..compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
+from ..engine.expr_eval import as_mask, evaluate
+from ..engine.pandas_engine import Partials
+from ..engine.periods import YOY_LAG, label
+from ..spec.model import TargetSetSpec
+from ..stats.intervals import interval, interval_method
 from .targets import OPS, facility_column, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
@@ -153,7 +153,7 @@ class Combiner:
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """One schema for the tidy result, whether or not any rows came out."""
-        from .io.coerce import TEXT_DTYPE
+        from ..io.coerce import TEXT_DTYPE
         types = {c: (TEXT_DTYPE if isinstance(self.groups[c].dtype, pd.CategoricalDtype) else self.groups[c].dtype)
                  for c in self.groups.columns}
         types.update({c: "float64" for c in ("numerator", "denominator", "value", "target", "ci_low", "ci_high")})

@@ -62,7 +62,7 @@ class Diagnostics(pd.DataFrame):
         return pd.DataFrame
 
     def _repr_html_(self) -> str:
-        from .display import CSS, html_table
+        from ..display import CSS, html_table
         if not len(self):
             return "<p><b>诊断 / diagnostics</b>：无 / none — every input row was used</p>"
         rows = int(pd.to_numeric(self["rows"], errors="coerce").sum()) if "rows" in self else 0

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine.expr_eval import as_mask, evaluate
-from .spec.expr import parse
-from .spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
+from ..engine.expr_eval import as_mask, evaluate
+from ..spec.expr import parse
+from ..spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
 
 OPS = ["<=", ">=", "<", ">", "=="]
 

@@ -6,12 +6,12 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from .contract import TABLES
-from .errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
-from .io.aliases import AliasMap, header_map, load_aliases
-from .io.coerce import canonicalise
-from .io.readers import FileSource, FrameSource, find_table_files, table_name_for
-from .schemas.failures import concat_failures, empty_failures
+from ..schemas.contract import TABLES
+from ..errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
+from .aliases import AliasMap, header_map, load_aliases
+from .coerce import canonicalise
+from .readers import FileSource, FrameSource, find_table_files, table_name_for
+from ..schemas.failures import concat_failures, empty_failures
 
 # Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
 # columns of a region's discharges); longer ones are read again when needed and streamed by row group,

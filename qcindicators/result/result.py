@@ -33,7 +33,7 @@ class Result:
 
     def series(self, indicator: str, unit=None) -> pd.DataFrame:
         """One unit's rows over time; `unit=None` is the region (or the only unit there is)."""
-        from .errors import QCIError
+        from ..errors import QCIError
         f = self.frame[self.frame["indicator"] == indicator]
         if not self.by:
             return f.reset_index(drop=True)
@@ -64,7 +64,7 @@ class Result:
     @property
     def plot(self):
         """`result.plot.funnel(indicator)` and `result.plot.trend(indicator, unit)`: matplotlib figures."""
-        from .plot import PlotAccessor
+        from ..plot import PlotAccessor
         return PlotAccessor(self)
 
     def __len__(self) -> int:
@@ -76,7 +76,7 @@ class Result:
                 f"{len(self.diagnostics)} diagnostic row(s)>")
 
     def _repr_html_(self) -> str:
-        from .display import CSS, html_table
+        from ..display import CSS, html_table
         n_ind = self.frame["indicator"].nunique() if len(self.frame) else 0
         level = self.provenance.get("intervals", {}).get("level")
         head = (f"<p><b>qcindicators</b> · {len(self.frame)} 行 rows · {n_ind} 个指标 indicators · "
@@ -117,7 +117,7 @@ class Result:
                 self.diagnostics.to_excel(xl, sheet_name="diagnostics", index=False)
                 pd.DataFrame(_flatten(self.provenance), columns=["key", "value"]).to_excel(xl, sheet_name="provenance", index=False)
         else:
-            from .errors import QCIError
+            from ..errors import QCIError
             raise QCIError(f"不支持的输出格式 / unsupported output format {suffix!r}: use .csv, .xlsx or .parquet")
         return path
 
