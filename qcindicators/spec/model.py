@@ -45,6 +45,9 @@ class MeasureSpec(_Strict):
                                                    "referrals: from_facility_id, or to_facility_id for referrals received)")
     county_from: str | None = Field(None, description="group by county using this column of the row (e.g. patient_county: "
                                                       "the patient's county of residence) instead of the facility's county")
+    units_from: Literal["row", "stay"] = Field("row", description="below the facility (by dept_code, …): the unit a row "
+                                               "counts in is its own column (row), or its stay's (stay: a drug line or an "
+                                               "operation counts in its stay's discharge department)")
 
     @model_validator(mode="after")
     def _one_aggregate(self):
