@@ -79,17 +79,23 @@ def _raise_missing(ident: str, reasons: list[str]) -> None:
                              f"column(s) {', '.join(columns)}, which the data does not have")
 
 
-def explain(indicators: Sequence[str] | str, definitions=None) -> str:
+def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id",)) -> str:
     """The plan that `compute` would run, as text, without touching any data.
+
+    `by` matters for units below the facility: `by=["facility_id", "dept_code"]` shows which column
+    places each measure's rows in a department (a drug line: its stay's discharge department).
 
     Example:
         >>> import qcindicators as qci
         >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
         plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
+        >>> "units from dept_code=discharges.dept_code" in qci.explain("antibacterial_use_density", by=["facility_id", "dept_code"])
+        True
     """
     cat = _catalog(definitions)
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
-    return compile_plan(cat, [cat[i].id for i in ids]).explain()
+    units = _units_below_facility(groupings_of(by), [c.name for c in TABLES["facilities"].columns])
+    return compile_plan(cat, [cat[i].id for i in ids], units).explain()
 
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),

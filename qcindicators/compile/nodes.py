@@ -18,7 +18,7 @@ class MeasureNode:
     where: Node | None
     facility: str = "facility_id"
     county_from: str | None = None
-    units_from: str = "row"
+    unit_from: tuple[tuple[str, str], ...] = ()     # unit column below the facility → the column that places a row
 
     @property
     def key(self) -> str:
@@ -26,8 +26,16 @@ class MeasureNode:
         w = f" where {to_text(self.where)}" if self.where is not None else ""
         by = "" if self.facility == TABLES[self.table].facility_column else f" by {self.facility}"
         county = f" by county of {self.county_from}" if self.county_from else ""
-        units = " in its stay's units" if self.units_from == "stay" else ""
+        units = f" units from {', '.join(f'{u}={s}' for u, s in self.unit_from)}" if self.unit_from else ""
         return f"{self.table}[{self.basis}]: {self.agg}({v}){w}{by}{county}{units}"
+
+    def unit_source(self, unit: str) -> tuple[str, str] | None:
+        """(table, column) whose value places a row in `unit` below the facility; None: the facility's total."""
+        source = dict(self.unit_from).get(unit, unit)
+        if source == "facility":
+            return None
+        parent, _, col = source.rpartition(".")
+        return (parent or self.table, col)
 
     @property
     def text(self) -> str:

@@ -31,16 +31,18 @@ class Plan:
     needs: dict[str, Needs] = field(default_factory=dict)      # per indicator, for feasibility
     units: tuple[str, ...] = ()     # columns below the facility the request groups by (dept_code, prescriber_id, …)
 
-    def unit_source(self, m: MeasureNode) -> str:
-        """The table whose column says which unit below the facility a row of `m` counts in."""
-        return "discharges" if m.units_from == "stay" else m.table
-
     def unit_support(self, headers: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-        """Per unit column, the measures that can be grouped by it (their table, or their stay, has it)."""
+        """Per unit column, the measures that have a value per unit: their row (or its stay or visit) has the
+        column, or the definition gives every unit its facility's total (a sum or count, not a distinct count)."""
         out = {}
         for unit in self.units:
-            out[unit] = {m.key for m in self.measures() if not m.county_from and
-                         (unit in set(headers.get(self.unit_source(m), ())) or unit in DERIVATIONS.get(self.unit_source(m), {}))}
+            out[unit] = set()
+            for m in self.measures():
+                src = m.unit_source(unit)
+                if m.county_from or (src is None and m.agg == "count_distinct"):
+                    continue
+                if src is None or src[1] in set(headers.get(src[0], ())) or src[1] in DERIVATIONS.get(src[0], {}):
+                    out[unit].add(m.key)
         return out
 
     def missing(self, headers: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -66,18 +68,23 @@ class Plan:
         return explain_plan(self)
 
 
-def _measure_nodes(m: MeasureSpec) -> list[MeasureNode]:
-    """A measure → its partial aggregates. A mean is a sum and a count of non-null values."""
+def _measure_nodes(m: MeasureSpec, units: tuple[str, ...] = ()) -> list[MeasureNode]:
+    """A measure → its partial aggregates. A mean is a sum and a count of non-null values.
+
+    Where a row goes below the facility matters only for the units asked for: measures that differ only
+    in other units' sources stay one measure.
+    """
     where = parse(m.where) if m.where is not None else None
     basis = period_column(m)
     value = parse(m.value) if m.value is not None else None
     fac = m.facility or TABLES[m.table].facility_column
+    units = tuple(sorted((u, src) for u, src in (m.unit_from or {}).items() if u in units))
     if m.agg == "mean":
         nonnull = Op("notnull", (value,))
         cwhere = nonnull if where is None else Op("and", (where, nonnull))
-        return [MeasureNode(m.table, basis, "sum", value, where, fac, m.county_from, m.units_from),
-                MeasureNode(m.table, basis, "count", None, cwhere, fac, m.county_from, m.units_from)]
-    return [MeasureNode(m.table, basis, m.agg, value, where, fac, m.county_from, m.units_from)]
+        return [MeasureNode(m.table, basis, "sum", value, where, fac, m.county_from, units),
+                MeasureNode(m.table, basis, "count", None, cwhere, fac, m.county_from, units)]
+    return [MeasureNode(m.table, basis, m.agg, value, where, fac, m.county_from, units)]
 
 
 def _order(catalog: Catalog, ids: list[str]) -> list[str]:
@@ -97,14 +104,14 @@ def _order(catalog: Catalog, ids: list[str]) -> list[str]:
     return order
 
 
-def _indicator_node(spec: IndicatorSpec, measures: dict[str, MeasureNode], own: list[MeasureNode]):
+def _indicator_node(spec: IndicatorSpec, measures: dict[str, MeasureNode], own: list[MeasureNode], units: tuple[str, ...]):
     if spec.kind == "growth":
         return GrowthNode(spec.id, spec.of, spec.compare)
     if spec.kind == "unit_share":
         return UnitShareNode(spec.id, spec.of, parse(spec.where) if spec.where else None)
     keys: dict[str, list[list[str]]] = {}
     for path, m in spec.measures():
-        ms = _measure_nodes(m)
+        ms = _measure_nodes(m, units)
         for mn in ms:
             measures.setdefault(mn.key, mn)
         own.extend(ms)
@@ -122,12 +129,13 @@ def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = ()) ->
     """Compile the indicators `ids` (and whatever they build on) into one plan; `units`: columns below
     the facility the request also groups by (each read where a table, or a row's stay, has it)."""
     order = _order(catalog, ids)
+    units = tuple(dict.fromkeys(units))
     measures: dict[str, MeasureNode] = {}
     own: dict[str, list[MeasureNode]] = {}
     nodes = []
     for i in order:
         own[i] = []
-        nodes.append(_indicator_node(catalog[i], measures, own[i]))
+        nodes.append(_indicator_node(catalog[i], measures, own[i], units))
         if catalog[i].of:
             own[i] += own[catalog[i].of]
     scans: dict[tuple[str, str, str], list[MeasureNode]] = {}
@@ -135,7 +143,6 @@ def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = ()) ->
         scans.setdefault((mn.table, mn.basis, mn.facility), []).append(mn)
     links = {LinkRequest(m.table, child, cond).memo: LinkRequest(m.table, child, cond)
              for m in measures.values() for child, cond in m.link_requests()}
-    units = tuple(dict.fromkeys(units))
     return Plan([ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()], nodes, list(ids),
                 {i: catalog[i] for i in order}, table_reads(needs_of(measures.values(), units)), tuple(links.values()),
                 {i: needs_of(own[i]) for i in order}, units)

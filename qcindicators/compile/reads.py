@@ -86,15 +86,19 @@ def needs_of(measures: Iterable[MeasureNode], units: Iterable[str] = ()) -> Need
     for m in measures:
         out.measure(m)
         for unit in units:
-            if m.units_from == "stay":
-                link = LINKS[("discharges", m.table)]
+            src = m.unit_source(unit)
+            if src is None:                       # every unit gets its facility's total
+                continue
+            table, col = src
+            if table != m.table:                  # the stay's or visit's column
+                link = LINKS[(table, m.table)]
                 out.add(m.table, [link.child_id])
-                out.add("discharges", ["facility_id", link.parent_id])
-                out.add("discharges", [unit], optional=True)
-            elif unit in DERIVATIONS.get(m.table, {}):
-                out.columns_of(m.table, {unit})
+                out.add(table, ["facility_id", link.parent_id])
+                out.add(table, [col], optional=True)
+            elif col in DERIVATIONS.get(m.table, {}):
+                out.columns_of(m.table, {col})
             else:
-                out.add(m.table, [unit], optional=True)
+                out.add(m.table, [col], optional=True)
     return out
 
 

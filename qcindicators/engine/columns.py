@@ -126,7 +126,9 @@ class ScanContext:
         if table not in self._parents:
             id_col = next(k.parent_id for k in LINKS.values() if k.parent == table)
             date = "discharge_date" if table == "discharges" else None
-            units = [u for u in self.plan.units if table == "discharges" and u in self.tables.columns(table)]
+            have = set(self.tables.columns(table))
+            units = sorted({src[1] for m in self.plan.measures() for u in self.plan.units
+                            for src in [m.unit_source(u)] if src and src[0] == table and src[1] in have})
             frame = self.tables.load(table, ["facility_id", id_col] + ([date] if date else []) + units)
             self._parents[table] = ParentIndex(frame, id_col, self.fac_index, date, units)
         return self._parents[table]

@@ -26,7 +26,7 @@ from .columns import ColumnProvider, ScanContext
 from .drug_ledger import DrugLineLedger
 from .expr_eval import as_mask, as_values, evaluate
 from .links import PendingKeys
-from .partials import Partials, Role
+from .partials import PartialKey, Partials, Role
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 from .reasons import Unplaced
 
@@ -61,6 +61,9 @@ class PandasEngine:
             self._table_pass(table, plan, ctx, accs, counties)
         ctx.finish()
         out = {view: acc.partials() for view, acc in accs.items()}
+        for (grain, unit), part in out.items():
+            if unit is not None:
+                _facility_totals(plan, unit, out[(grain, None)], part)
         fac_ids = facilities["facility_id"].astype(str).to_numpy()
         first = out[(grains[0], None)]
         for key, counts in first.arrays.items():
@@ -98,6 +101,16 @@ class PandasEngine:
             ctx.matches[request.memo] = keys.keys()
 
 
+def _facility_totals(plan: Plan, unit: str, facility: Partials, cells: Partials) -> None:
+    """Measures whose definition gives every unit its facility's total (unit_from: facility): their values,
+    taken from the facility partials for each cell (a row appears where the split measures have rows)."""
+    at = cells.units["facility"].to_numpy(dtype=np.int64)
+    for m in plan.measures():
+        if m.key not in cells.unsupported and m.unit_source(unit) is None:
+            key = PartialKey(m.key, Role.VALUE)
+            cells.arrays[key] = facility.array(m.key)[at]
+
+
 class _ScanBatch:
     """One batch of one scan: which rows each measure wants, their periods at every grain, the partials."""
 
@@ -118,13 +131,14 @@ class _ScanBatch:
             periods, reason = self._periods(grain)
             reason = np.where(self.fac < 0, Unplaced.UNKNOWN_FACILITY, reason)
             valid = reason == Unplaced.PLACED
-            units_of: dict[str, np.ndarray] = {}
+            units_of: dict[object, np.ndarray] = {}
             for m in self.scan.measures:
-                if m.key in acc.unsupported:
+                source = m.unit_source(unit_col) if unit_col else None
+                if m.key in acc.unsupported or (unit_col and source is None):   # unsupported, or the facility's total
                     continue
-                if m.units_from not in units_of:
-                    units_of[m.units_from] = self.fac if unit_col is None else self._cells(acc, unit_col, m)
-                units = units_of[m.units_from]
+                if source not in units_of:
+                    units_of[source] = self.fac if unit_col is None else self._cells(acc, source, m)
+                units = units_of[source]
                 cells = np.where(valid, units * SPAN[grain] + periods, 0)
                 w = self.wanted[m.key]
                 if i == 0:
@@ -135,19 +149,20 @@ class _ScanBatch:
                 if m.county_from and unit_col is None:
                     self._county_measure(m, w, valid, periods, acc, counties, report=i == 0)
 
-    def _cells(self, acc: GrainAccumulator, column: str, m: MeasureNode) -> np.ndarray:
+    def _cells(self, acc: GrainAccumulator, source: tuple[str, str], m: MeasureNode) -> np.ndarray:
         """Each row's cell (facility × unit below it); −1 for rows of unknown facilities."""
         out = np.full(len(self.fac), -1, np.int64)
         known = self.fac >= 0
-        out[known] = acc.cells.codes(self.fac[known], self._unit_labels(column, m)[known].reset_index(drop=True))
+        out[known] = acc.cells.codes(self.fac[known], self._unit_labels(source, m)[known].reset_index(drop=True))
         return out
 
-    def _unit_labels(self, column: str, m: MeasureNode) -> pd.Series:
-        """The unit below the facility each row counts in: its own column, or its stay's (discharge department)."""
-        if m.units_from == "stay":
-            link = LINKS[("discharges", m.table)]
-            return self.ctx.stays().values_of(column, self.fac, self.frame[link.child_id])
-        return self.get(column)
+    def _unit_labels(self, source: tuple[str, str], m: MeasureNode) -> pd.Series:
+        """The unit below the facility each row counts in: a column of its own, or of its stay or visit."""
+        table, column = source
+        if table == m.table:
+            return self.get(column)
+        link = LINKS[(table, m.table)]
+        return self.ctx.parent_index(table).values_of(column, self.fac, self.frame[link.child_id])
 
     def _measure(self, m: MeasureNode, use: np.ndarray, cells: np.ndarray, periods: np.ndarray, units: np.ndarray,
                  acc: GrainAccumulator) -> None:
