@@ -22,6 +22,7 @@ from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
+from .io.window import trim_to_window
 
 PERIODS = ("month", "quarter", "year")
 
@@ -165,7 +166,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     provenance = _provenance(plan, cat, tables, counts, target_set, by, period, confidence)
     names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
              if "facility_name" in facilities else None)
-    return Result(combiner.frame(), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
+    return Result(trim_to_window(combiner.frame(), tables.window, by), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
                   specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names)
 
 
@@ -235,4 +236,5 @@ def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set
         "input_rows": dict(row_counts),
         "inputs": {n: (i["path"] or "DataFrame") + (f" ({i['encoding']})" if i["encoding"] else "")
                    for n, i in tables.source_info().items()},
+        "window": tables.window.describe() if tables.window else "none",
     }
