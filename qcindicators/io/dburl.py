@@ -68,6 +68,9 @@ def open_engine(url, read_only: bool = True):
     parsed = _url(url)
     backend = parsed.get_backend_name()
     kwargs: dict = {}
+    if backend == "duckdb":   # one process may read a file and then write to it: connections close after use
+        from sqlalchemy.pool import NullPool
+        kwargs["poolclass"] = NullPool
     if backend in FILE_DIALECTS and read_only:
         path = parsed.database or ""
         if path in ("", ":memory:") or not Path(path).is_file():
