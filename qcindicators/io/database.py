@@ -96,9 +96,12 @@ class DatabaseSource:
     def headers(self) -> list[str]:
         return list(self.column_types())
 
-    def _sa_table(self, headers):
-        import sqlalchemy as sa
-        return sa.table(self.table, *[sa.column(h) for h in headers], schema=self.schema)
+    def sa_table(self):
+        """One table clause for every statement, so a sub-query can correlate with it."""
+        if getattr(self, "_clause", None) is None:
+            import sqlalchemy as sa
+            self._clause = sa.table(self.table, *[sa.column(h) for h in self.headers()], schema=self.schema)
+        return self._clause
 
     def read(self, headers: list[str] | None = None, dictionary=()) -> pd.DataFrame:
         headers = self.headers() if headers is None else list(headers)
@@ -111,7 +114,8 @@ class DatabaseSource:
         """Frames of at most `rows` rows from a server-side cursor: memory stays bounded whatever the table."""
         import sqlalchemy as sa
         headers, encode = list(headers), set(dictionary)
-        stmt = sa.select(*self._sa_table(headers).c).where(*self._where())
+        t = self.sa_table()
+        stmt = sa.select(*[t.c[h] for h in headers]).where(*self._where())
         with db_errors(self.engine, self.table), self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=rows).execute(stmt)
             for part in result.partitions(rows):
@@ -119,7 +123,7 @@ class DatabaseSource:
 
     def n_rows(self) -> int:
         import sqlalchemy as sa
-        stmt = sa.select(sa.func.count()).select_from(self._sa_table([])).where(*self._where())
+        stmt = sa.select(sa.func.count()).select_from(self.sa_table()).where(*self._where())
         with db_errors(self.engine, self.table), self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
@@ -128,16 +132,16 @@ class DatabaseSource:
         back = {v: k for k, v in header_map(self.canonical, self.headers(), self.aliases).items()}
         return back.get(canonical)
 
-    def _typed_date(self, canonical: str):
+    def _typed_date(self, canonical: str, table=None):
         """The column, where the database knows it is a date (text dates are not compared as text)."""
         import sqlalchemy as sa
         db = self._db_column(canonical)
         if db is None or self.engine.dialect.name == "sqlite":
             return None
-        return sa.column(db) if isinstance(self.column_types()[db], (sa.Date, sa.DateTime)) else None
+        return (table if table is not None else self.sa_table()).c[db] if isinstance(self.column_types()[db], (sa.Date, sa.DateTime)) else None
 
-    def _date_clause(self, canonical: str):
-        col = self._typed_date(canonical)
+    def _date_clause(self, canonical: str, table=None):
+        col = self._typed_date(canonical, table)
         lo, hi = self.window.bounds
         if col is None or (lo is None and hi is None):
             return None
@@ -146,18 +150,21 @@ class DatabaseSource:
         return sa.and_(*parts)
 
     def _stay_ids(self):
-        """encounter_id of the stays discharged inside the window, as a sub-select, or None."""
+        """EXISTS a stay of this row's facility and encounter_id discharged inside the window (ids repeat across
+        facilities), or None where the database cannot say it exactly."""
         import sqlalchemy as sa
         if self.parent is None:
             return None
-        ids, mine = self.parent._db_column("encounter_id"), self._db_column("encounter_id")
-        when = self.parent._date_clause("discharge_date")
-        if ids is None or mine is None or when is None:
+        pairs = [(self.parent._db_column(c), self._db_column(c)) for c in ("encounter_id", "facility_id")]
+        stays = self.parent.sa_table().alias("stay")
+        when = self.parent._date_clause("discharge_date", stays)
+        if when is None or None in pairs[0]:
             return None
-        same = {self.parent.column_types()[ids]._type_affinity, self.column_types()[mine]._type_affinity}
-        if len(same) != 1:
+        pairs = [p for p in pairs if None not in p]
+        if any(self.parent.column_types()[a]._type_affinity is not self.column_types()[b]._type_affinity for a, b in pairs):
             return None
-        return sa.column(mine).in_(sa.select(sa.column(ids)).select_from(self.parent._sa_table([ids])).where(when))
+        mine = self.sa_table()
+        return sa.exists().where(*[stays.c[a] == mine.c[b] for a, b in pairs], when)
 
     def _period_clause(self):
         """Rows of a stay follow their stay's discharge date; other rows their own date; else nothing is pushed."""
