@@ -19,6 +19,7 @@ from ..errors import did_you_mean
 from ..schemas.contract import TABLES
 from .aliases import header_map, normalise_header
 from .dburl import DatabaseError, db_errors, mask_url, open_engine
+from .pgcopy import copy_batches
 from .window import OWN_DATE, STAY_CHILDREN, Window
 
 BATCH_ROWS = 1 << 18
@@ -117,6 +118,10 @@ class DatabaseSource:
         t = self.sa_table()
         stmt = sa.select(*[t.c[h] for h in headers]).where(*self._where())
         with db_errors(self.engine, self.table), self.engine.connect() as conn:
+            if self.engine.dialect.driver == "psycopg":
+                conn.exec_driver_sql("SELECT 1")     # opens the (read-only) transaction COPY then runs in
+                yield from copy_batches(conn, stmt, headers, encode, rows)
+                return
             result = conn.execution_options(stream_results=True, yield_per=rows).execute(stmt)
             for part in result.partitions(rows):
                 yield rows_to_frame(part, headers, encode)
@@ -190,11 +195,11 @@ class DatabaseSource:
             db = self._db_column(name)
             if db is None:
                 return None
-            col = sa.column(db)
+            col = self.sa_table().c[db]
             col = col if isinstance(self.column_types()[db], sa.String) else sa.cast(col, sa.String)
             tests.append(col.in_(self.window.facilities))
         if self.canonical == "drug_dictionary":
-            tests.append(sa.column(self._db_column("facility_id")).is_(None))
+            tests.append(self.sa_table().c[self._db_column("facility_id")].is_(None))
         return sa.or_(*tests)
 
     def _where(self) -> list:
