@@ -91,7 +91,7 @@ class Tables:
         else:
             need, dictionary = self._headers_for(name, want | set(TABLES[name].key) | {TABLES[name].facility_column or ""})
             raw = src.read(need, dictionary)
-        if len(raw) == 0 and src.kind != "frame":
+        if len(raw) == 0 and src.kind != "frame" and getattr(src, "window", None) is None:   # a window may leave none
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
         if not src.columnar or len(frame) <= CACHE_ROWS:
