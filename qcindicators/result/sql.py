@@ -15,6 +15,7 @@ import pandas as pd
 from ..io.dburl import DatabaseError, db_errors, open_engine
 
 RUNS_TABLE = "qci_runs"
+LEDGER_TYPES = {"rows": "int64", "quantity": "float64", "amount": "float64", "share": "float64"}
 
 
 def _sql_type(series: pd.Series):
@@ -82,7 +83,9 @@ def write_sql(result, url_or_engine, table: str = "qci_results", run_id: str | N
     run_id = run_id or computed_at.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     frames = {table: _prepared(result.frame, run_id, computed_at)}
     if diagnostics_table:
-        frames[diagnostics_table] = _prepared(pd.DataFrame(result.diagnostics), run_id, computed_at)
+        ledger = pd.DataFrame(result.diagnostics)
+        numbers = {c: t for c, t in LEDGER_TYPES.items() if c in ledger}   # one schema, with or without rows
+        frames[diagnostics_table] = _prepared(ledger.astype(numbers), run_id, computed_at)
     runs = pd.DataFrame({"run_id": [run_id], "computed_at": pd.Series([computed_at], dtype="datetime64[us, UTC]"),
                          "results_table": [table], "rows": [len(result.frame)],
                          "provenance": [json.dumps(result.provenance, ensure_ascii=False, default=str)]})

@@ -113,3 +113,18 @@ def test_to_sql_into_duckdb_after_reading_it(duckdb_sample):
         assert conn.execute(sa.text("SELECT count(*) FROM res")).scalar_one() == len(r.frame)
         assert conn.execute(sa.text("SELECT count(*) FROM qci_runs WHERE run_id = 'a'")).scalar_one() == 1
     engine.dispose()
+
+
+def test_diagnostics_table_keeps_one_schema_with_and_without_rows(tmp_path):
+    from qcindicators.result.result import Result
+    url = f"sqlite:///{tmp_path / 'out.db'}"
+    frame = pd.DataFrame({"indicator": ["x"], "period": ["2024"], "value": [1.5], "met": pd.array([pd.NA], "boolean"),
+                          "flags": [""]})
+    ledger = pd.DataFrame([{"table": "discharges", "facility_id": "F1", "period": "2024", "check": "orphan", "rows": 3,
+                            "quantity": None, "amount": None, "share": None, "affects": "", "message_zh": "中",
+                            "message_en": "en"}])
+    Result(frame, ledger.iloc[0:0], {"k": "v"}).to_sql(url, table="r", run_id="a", diagnostics_table="d")
+    Result(frame, ledger, {"k": "v"}).to_sql(url, table="r", run_id="b", diagnostics_table="d")
+    with sqlite3.connect(tmp_path / "out.db") as con:
+        assert con.execute("SELECT run_id, rows, message_zh FROM d").fetchall() == [("b", 3, "中")]
+        assert con.execute("SELECT run_id, value, met FROM r ORDER BY run_id").fetchall() == [("a", 1.5, None), ("b", 1.5, None)]
