@@ -128,3 +128,14 @@ def test_diagnostics_table_keeps_one_schema_with_and_without_rows(tmp_path):
     with sqlite3.connect(tmp_path / "out.db") as con:
         assert con.execute("SELECT run_id, rows, message_zh FROM d").fetchall() == [("b", 3, "中")]
         assert con.execute("SELECT run_id, value, met FROM r ORDER BY run_id").fetchall() == [("a", 1.5, None), ("b", 1.5, None)]
+
+
+def test_cli_check_writes_its_rows_to_a_database(sqlite_sample, tmp_path, capsys):
+    out = f"sqlite:///{tmp_path / 'results.db'}"
+    assert main(["check", sqlite_sample, "--targets", "plan-2024-district", "--out", out, "--run-id", "plan"]) == 0
+    assert "qci_check (run_id plan)" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "results.db") as con:
+        sets = con.execute("SELECT DISTINCT target_set, run_id FROM qci_check").fetchall()
+        runs = con.execute("SELECT results_table, rows FROM qci_runs").fetchall()
+        n = con.execute("SELECT count(*) FROM qci_check").fetchone()[0]
+    assert sets == [("plan-2024-district", "plan")] and runs == [("qci_check", n)] and n > 0
