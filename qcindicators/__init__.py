@@ -6,6 +6,7 @@ __version__ = "0.1.0"
 from .errors import (DefinitionError, InputDataError, MissingColumnError, MissingTableError, QCIError,
                      UnknownIndicatorError, UnknownTableError)
 from .io.tables import Tables, read_tables
+from .io.window import Window
 from .validate import ValidationReport, validate
 from .spec.load import Catalog, load_definitions
 from .api import catalog, compute, explain
@@ -13,6 +14,6 @@ from .result.result import Result
 from .check import check, target_sets
 from .stats import funnel, spc
 
-__all__ = ["__version__", "read_tables", "Tables", "validate", "ValidationReport", "load_definitions", "Catalog",
+__all__ = ["__version__", "read_tables", "Tables", "Window", "validate", "ValidationReport", "load_definitions", "Catalog",
            "catalog", "compute", "explain", "Result", "check", "target_sets", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]

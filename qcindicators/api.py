@@ -23,6 +23,7 @@ from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
+from .io.window import trim_to_window
 from .validate import ValidationReport
 
 PERIODS = ("month", "quarter", "year")
@@ -151,7 +152,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     provenance = _provenance(plan, cat, tables, counts, target_set, groupings, periods, confidence)
     names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
              if "facility_name" in facilities else None)
-    return Result(concat_results(frames, columns), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
+    return Result(trim_to_window(concat_results(frames, columns), tables.window, columns), Diagnostics(ledger.frame()),
+                  provenance, plan.explain(), skipped,
                   specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names)
 
 
@@ -297,4 +299,5 @@ def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set
         "input_rows": dict(row_counts),
         "inputs": {n: (i["path"] or "DataFrame") + (f" ({i['encoding']})" if i["encoding"] else "")
                    for n, i in tables.source_info().items()},
+        "window": tables.window.describe() if tables.window else "none",
     }

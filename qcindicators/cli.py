@@ -22,6 +22,44 @@ def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False
     p.add_argument("--quarantine", default=None, metavar="DIR", help="set invalid rows aside in DIR instead of stopping")
 
 
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    """DATA may be a database URL: where its tables are, and what to push into WHERE."""
+    g = p.add_argument_group("database DATA (postgresql://…, duckdb:///file, sqlite:///file)")
+    g.add_argument("--schema", default=None, help="database schema holding the tables")
+    g.add_argument("--tables-map", default=None, metavar="YAML", help="canonical table/column → database table/column")
+    g.add_argument("--since", default=None, metavar="YYYY-MM", help="read only from this month on (pushed into WHERE)")
+    g.add_argument("--until", default=None, metavar="YYYY-MM", help="read only up to this month (pushed into WHERE)")
+    g.add_argument("--facility", action="append", default=None, help="read only this facility (repeatable)")
+
+
+def _add_sql_out_args(p: argparse.ArgumentParser, table: str) -> None:
+    g = p.add_argument_group("--out URL: write to a database table")
+    g.add_argument("--out-table", default=table, help=f"results table (default {table})")
+    g.add_argument("--run-id", default=None, help="run id; the same id replaces that run's rows (default: new)")
+    g.add_argument("--diagnostics-table", default=None, help="also write the diagnostics ledger to this table")
+    g.add_argument("--out-schema", default=None, help="database schema for the output tables")
+
+
+def _read(args, data: str | None = None):
+    from . import read_tables
+    from .io.window import Window
+    window = (Window(args.since, args.until, tuple(args.facility or ()))
+              if args.since or args.until or args.facility else None)
+    return read_tables(data or args.data, aliases=getattr(args, "aliases", None), schema=args.schema,
+                       tables_map=args.tables_map, window=window)
+
+
+def _write(result, args) -> str:
+    """Write to a file, or to a database table when --out is a URL; the line to print."""
+    from .io.dburl import is_database_url, mask_url
+    if is_database_url(args.out):
+        run_id = result.to_sql(args.out, table=args.out_table, run_id=args.run_id, schema=args.out_schema,
+                               diagnostics_table=args.diagnostics_table)
+        return f"{len(result.frame)} 行写入 / rows written to {mask_url(args.out)} {args.out_table} (run_id {run_id})"
+    result.write(args.out)
+    return f"{len(result.frame)} 行结果写入 / rows written to {args.out}"
+
+
 def _by(args) -> list[str]:
     if not args.by:
         return ["facility_id"]
@@ -40,14 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compute", help="compute indicators")
     p.add_argument("data", help="folder with one file per table")
     p.add_argument("--indicator", action="append", default=None, help="indicator id (repeatable); default: all the data can feed")
-    p.add_argument("--out", default=None, help="result file: .csv, .xlsx or .parquet")
+    p.add_argument("--out", default=None, help="result file (.csv, .xlsx, .parquet) or a database URL")
     _add_compute_args(p)
+    _add_source_args(p)
+    _add_sql_out_args(p, "qci_results")
 
     p = sub.add_parser("validate", help="schema checks only")
     p.add_argument("data")
     p.add_argument("--aliases", default=None)
     p.add_argument("--quarantine", default=None, metavar="DIR")
     p.add_argument("--out", default=None, help="write the failure table (.csv)")
+    _add_source_args(p)
 
     p = sub.add_parser("explain", help="print the plan for indicators without reading data")
     p.add_argument("indicator", nargs="+")
@@ -55,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="a plan's targets: 达标 per facility and for the region")
     p.add_argument("data")
-    p.add_argument("--out", default=None, help=".csv, .xlsx or .parquet")
+    p.add_argument("--out", default=None, help=".csv, .xlsx, .parquet or a database URL")
     _add_compute_args(p, targets_required=True)
+    _add_source_args(p)
+    _add_sql_out_args(p, "qci_check")
     p.set_defaults(period="year")
 
     sub.add_parser("targets", help="list the shipped target sets")
@@ -67,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("dictionary", help="drug dictionary file (.csv/.xlsx/.parquet) or a data folder")
     a.add_argument("--all", action="store_true", help="list every entry, not only antibacterial-looking ones")
     a.add_argument("--out", default=None, help="write the audit (.csv or .xlsx)")
+    _add_source_args(a)
 
     p = sub.add_parser("report", help="Excel workbook or HTML page: values, intervals, targets, funnels, trends")
     p.add_argument("data", help="folder with one file per table")
@@ -79,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
     p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
     p.add_argument("--quarantine", action="store_true", help="set invalid rows aside instead of stopping")
+    _add_source_args(p)
 
     p = sub.add_parser("catalog", help="list the built-in indicators")
     p.add_argument("--definitions", action="append", default=None)
@@ -103,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
-    from . import read_tables, validate
-    report = validate(read_tables(args.data, aliases=args.aliases),
+    from . import validate
+    report = validate(_read(args),
                       on_invalid="quarantine" if args.quarantine else "report", quarantine_dir=args.quarantine)
     print(report.summary())
     if args.out:
@@ -116,13 +161,12 @@ def cmd_validate(args) -> int:
 
 
 def cmd_compute(args) -> int:
-    from . import compute, read_tables
-    result = compute(read_tables(args.data, aliases=args.aliases), indicators=args.indicator, by=_by(args),
+    from . import compute
+    result = compute(_read(args), indicators=args.indicator, by=_by(args),
                      period=args.period, targets=args.targets, definitions=args.definitions,
                      on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
     if args.out:
-        result.write(args.out)
-        print(f"{len(result.frame)} 行结果写入 / rows written to {args.out}")
+        print(_write(result, args))
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 60):
             print(result.frame.drop(columns=["ci_low", "ci_high"]).to_string(index=False, max_rows=60))
@@ -179,12 +223,11 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from . import read_tables
     from .report import build_report, write_report
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
         raise QCIError(f"报告格式应为 .xlsx 或 .html / --out must end in .xlsx or .html, got {out.name!r}")
-    rep = build_report(read_tables(args.data, aliases=args.aliases), targets=args.targets, period=args.period,
+    rep = build_report(_read(args), targets=args.targets, period=args.period,
                        title=args.title, definitions=args.definitions, figures=not args.no_figures,
                        on_invalid="quarantine" if args.quarantine else "raise", confidence=args.confidence)
     write_report(rep, out)
@@ -199,8 +242,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import check, read_tables
-    result = check(read_tables(args.data, aliases=args.aliases), args.targets, by=_by(args), period=args.period,
+    from . import check
+    result = check(_read(args), args.targets, by=_by(args), period=args.period,
                    definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
                    quarantine_dir=args.quarantine)
     if args.out:
@@ -208,9 +251,9 @@ def cmd_check(args) -> int:
             with pd.ExcelWriter(args.out) as xl:
                 result.summary.to_excel(xl, sheet_name="summary", index=False)
                 result.frame.to_excel(xl, sheet_name="result", index=False)
+            print(f"{len(result.frame)} 行写入 / rows written to {args.out}")
         else:
-            result.write(args.out)
-        print(f"{len(result.frame)} 行写入 / rows written to {args.out}")
+            print(_write(result, args))
     with pd.option_context("display.width", 220, "display.max_rows", 200, "display.max_colwidth", 36):
         print(result.summary.drop(columns=["text"]).to_string(index=False))
     return 0
@@ -224,9 +267,8 @@ def cmd_targets(args) -> int:
 
 
 def cmd_drugs(args) -> int:
-    from . import read_tables
     from .domain.ddd import audit
-    table = audit(read_tables(args.dictionary)["drug_dictionary"], everything=args.all)
+    table = audit(_read(args, args.dictionary)["drug_dictionary"], everything=args.all)
     if args.out:
         (table.to_excel if args.out.endswith(".xlsx") else lambda p, **k: table.to_csv(p, encoding="utf-8-sig", **k))(args.out, index=False)
         print(f"{len(table)} 条写入 / entries written to {args.out}")

@@ -71,6 +71,16 @@ class FileSource:
     def kind(self) -> str:
         return self.path.suffix.lower().lstrip(".")
 
+    @property
+    def columnar(self) -> bool:
+        """Reads a subset of columns cheaply, and streams."""
+        return self.kind == "parquet"
+
+    def iter_batches(self, headers: list[str], dictionary: list[str], rows: int):
+        import pyarrow.parquet as pq
+        for batch in pq.ParquetFile(self.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=headers):
+            yield batch.to_pandas(date_as_object=False, ignore_metadata=True)
+
     def headers(self) -> list[str]:
         if self.kind == "parquet":
             import pyarrow.parquet as pq
@@ -123,6 +133,7 @@ class FrameSource:
     kind = "frame"
     encoding = None
     path = None
+    columnar = False
 
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns]

@@ -11,6 +11,8 @@ from ..errors import InputDataError, MissingTableError, UnknownTableError, did_y
 from .aliases import AliasMap, header_map, load_aliases
 from .coerce import canonicalise
 from .readers import FileSource, FrameSource, find_table_files, table_name_for
+from .dburl import is_database_url
+from .window import Window
 from ..schemas.failures import concat_failures, empty_failures
 
 # Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
@@ -30,9 +32,11 @@ class Tables:
         (np.int64(2), '001')
     """
 
-    def __init__(self, sources: Mapping[str, FileSource | FrameSource], aliases: AliasMap | None = None):
+    def __init__(self, sources: Mapping[str, FileSource | FrameSource], aliases: AliasMap | None = None,
+                 window: Window | None = None):
         self._sources = dict(sources)
         self._aliases = load_aliases(aliases)
+        self.window = window    # what a database read left out; compute trims its result to it
         self._cache: dict[str, tuple[frozenset[str] | None, pd.DataFrame, pd.DataFrame]] = {}
 
     # -- what is here ---------------------------------------------------------
@@ -81,16 +85,16 @@ class Tables:
         if cached is not None and (cached[0] is None or (want is not None and want <= cached[0])):
             return cached[1], cached[2]
         src = self._source(name)
-        if want is None or src.kind != "parquet":
+        if want is None or not src.columnar:
             raw = src.read(None, self._headers_for(name, ())[1])
             want = None
         else:
             need, dictionary = self._headers_for(name, want | set(TABLES[name].key) | {TABLES[name].facility_column or ""})
             raw = src.read(need, dictionary)
-        if len(raw) == 0 and src.kind != "frame":
+        if len(raw) == 0 and src.kind != "frame" and getattr(src, "window", None) is None:   # a window may leave none
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
-        if src.kind != "parquet" or len(frame) <= CACHE_ROWS:
+        if not src.columnar or len(frame) <= CACHE_ROWS:
             self._cache[name] = (want, frame, failures)
         return frame, failures
 
@@ -116,7 +120,7 @@ class Tables:
         src = self._source(name)
         cached = self._cache.get(name)
         covered = cached is not None and (cached[0] is None or set(columns) <= cached[0])
-        if src.kind != "parquet" or covered:
+        if not src.columnar or covered:
             frame, failures = self._load(name, columns)
             for start in range(0, max(len(frame), 1), rows):
                 part = frame.iloc[start:start + rows]
@@ -124,10 +128,8 @@ class Tables:
                 yield start, part.reset_index(drop=True), f.assign(row=f["row"] - start)
             return
         need, dictionary = self._headers_for(name, set(columns))
-        import pyarrow.parquet as pq
         start = 0
-        for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):
-            raw = batch.to_pandas(date_as_object=False, ignore_metadata=True)
+        for raw in src.iter_batches(need, dictionary, rows):
             frame, failures = canonicalise(raw, name, self._aliases.get(name))
             yield start, frame, failures
             start += len(frame)
@@ -142,6 +144,8 @@ class Tables:
 
     def n_rows(self, name: str) -> int | None:
         src = self._source(name)
+        if src.kind == "database":
+            return src.n_rows()
         if src.kind == "parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(src.path).metadata.num_rows
@@ -155,7 +159,7 @@ class Tables:
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> "Tables":
         """A new Tables with some tables replaced by (canonical) frames, e.g. after quarantine."""
-        out = Tables({**self._sources, **{n: FrameSource(f) for n, f in frames.items()}}, None)
+        out = Tables({**self._sources, **{n: FrameSource(f) for n, f in frames.items()}}, None, self.window)
         out._aliases = self._aliases
         for n, f in frames.items():
             out._cache[n] = (None, f, empty_failures())
@@ -164,13 +168,18 @@ class Tables:
         return out
 
 
-def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliases: AliasMap | str | Path | None = None) -> Tables:
-    """Read the input tables from a directory (one file per table) or a dict of DataFrames.
+def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliases: AliasMap | str | Path | None = None,
+                schema: str | None = None, tables_map=None, window: Window | None = None) -> Tables:
+    """Read the input tables from a directory (one file per table), a dict of DataFrames or a database URL.
 
     Files are `NAME.parquet`, `NAME.csv` or `NAME.xlsx`, NAME being the table name
     (discharges, drug_orders, ...) or its Chinese name (住院病案首页, ...). CSV
     encodings UTF-8, UTF-8-SIG, GBK and GB18030 are detected. Chinese headers map to
     canonical columns; `aliases` ({table: {header: column}} or a YAML file) adds more.
+
+    A database URL (postgresql://user@host/db, duckdb:///file.duckdb, sqlite:///file.db, or an SQLAlchemy
+    Engine) reads tables of `schema` named like files, or as a `tables_map` (YAML or dict) says; `window`
+    (a `Window` of months and facilities) is pushed into the WHERE clause. See docs/pipelines.md.
 
     Example:
         >>> import qcindicators as qci, pandas as pd
@@ -180,6 +189,14 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     """
     if isinstance(source, Tables):
         return source
+    if is_database_url(source):
+        from .database import database_sources
+        sources, mapped = database_sources(source, schema, tables_map, window)
+        user = load_aliases(aliases)
+        return Tables(sources, {t: {**mapped.get(t, {}), **user.get(t, {})} for t in {*mapped, *user}}, window)
+    if schema is not None or tables_map is not None or window is not None:
+        raise InputDataError("schema、tables_map 与 window 只用于数据库 / schema, tables_map and window apply to a "
+                             "database URL only")
     if isinstance(source, Mapping):
         sources = {}
         for key, frame in source.items():
