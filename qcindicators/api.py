@@ -16,6 +16,7 @@ from .schemas.contract import TABLES
 from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
 from .engine.pandas_engine import PandasEngine
+from .engine.parallel import default_workers, run_partitioned
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_by_indicator
 from .result.result import Result
@@ -101,7 +102,8 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),
             period: str | Sequence[str] = "month", targets: str | Path | None = None, definitions=None,
-            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95) -> Result:
+            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95,
+            workers: int | None = None, scheduler: str | None = None) -> Result:
     """Compute indicators from input tables.
 
     Args:
@@ -115,6 +117,11 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
         definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
         confidence: level of the intervals in ci_low/ci_high (Wilson for proportions, exact Poisson for rates).
+        workers: processes over partitions of whole facilities (None: the machine's cores when the data is
+            large enough to gain, else 1). Parquet whose row groups each hold one facility, or `write_partitioned`
+            output; the numbers are the same as in one process.
+        scheduler: "local" (a Dask LocalCluster of `workers` processes) or a Dask scheduler address
+            ("tcp://host:8786"): the same per-partition work as Dask tasks (pip install "qcindicators[dask]").
 
     Example:
         >>> import qcindicators as qci
@@ -143,7 +150,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     facilities = _checked_facilities(tables, gate)
     _whole_table_checks(plan, tables, facilities, gate)
     ledger = Ledger()
-    partials = PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
+    partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
     frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence)
               for p in periods for g, wanted in zip(groupings, per_grouping)]
@@ -155,6 +162,27 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     return Result(trim_to_window(concat_results(frames, columns), tables.window, columns), Diagnostics(ledger.frame()),
                   provenance, plan.explain(), skipped,
                   specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names)
+
+
+def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str], ledger: Ledger, gate: Gate,
+         workers: int | None, scheduler: str | None, on_invalid: str) -> dict:
+    """The partials: in this process, or over partitions of whole facilities in processes or on Dask."""
+    explicit = scheduler is not None or (workers or 1) > 1
+    n = (workers or 2) if scheduler else (workers if workers is not None else default_workers(plan, tables))
+    n = 1 if on_invalid == "quarantine" and not explicit else n
+    if explicit and on_invalid == "quarantine":
+        raise QCIError("隔离模式只在单进程中运行 / on_invalid='quarantine' runs in one process: drop workers/scheduler")
+    if n > 1 or scheduler:
+        try:
+            part = run_partitioned(plan, tables, facilities, periods, n, scheduler)
+        except QCIError:
+            if explicit:
+                raise
+        else:
+            ledger.extend(part.ledger)
+            gate.add(part.failures)
+            return part.partials
+    return PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
 
 
 def groupings_of(by) -> list[list[str]]:

@@ -30,9 +30,11 @@ def find_table_files(directory: Path) -> dict[str, Path]:
         raise InputDataError(f"找不到数据目录 / data directory not found: {directory}")
     files: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
-        if path.suffix.lower() not in EXTENSIONS or path.name.startswith((".", "~$")):
+        # a folder named after a table, holding a Parquet dataset (Hive-partitioned or not)
+        dataset = path.is_dir() and (path.name in TABLES or path.name in _ZH_TABLE_NAMES) and any(path.rglob("*.parquet"))
+        if (path.suffix.lower() not in EXTENSIONS and not dataset) or path.name.startswith((".", "~$", "_")):
             continue
-        name = table_name_for(path.stem)
+        name = table_name_for(path.name if dataset else path.stem)
         if name in files:
             raise InputDataError(f"表 {name} 有两个文件 / two files for table {name}: {files[name].name}, {path.name}")
         files[name] = path

@@ -10,6 +10,7 @@ from ..schemas.contract import TABLES
 from ..errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
 from .aliases import AliasMap, header_map, load_aliases
 from .coerce import canonicalise
+from .dataset import ParquetPieces
 from .readers import FileSource, FrameSource, find_table_files, table_name_for
 from .dburl import is_database_url
 from .window import Window
@@ -61,6 +62,16 @@ class Tables:
         mapping = header_map(name, headers, self._aliases.get(name))
         return [mapping.get(h, h) for h in headers]
 
+    def source(self, name: str):
+        """Where a table comes from (a file, a frame, a database table, a partition's share of a file)."""
+        return self._source(name)
+
+    def with_sources(self, sources: Mapping) -> "Tables":
+        """The same tables with some sources replaced, e.g. by one partition's share of each."""
+        out = Tables({**self._sources, **sources}, None, self.window)
+        out._aliases = self._aliases
+        return out
+
     # -- loading --------------------------------------------------------------
     def _source(self, name: str):
         if name not in TABLES:
@@ -91,7 +102,8 @@ class Tables:
         else:
             need, dictionary = self._headers_for(name, want | set(TABLES[name].key) | {TABLES[name].facility_column or ""})
             raw = src.read(need, dictionary)
-        if len(raw) == 0 and src.kind != "frame" and getattr(src, "window", None) is None:   # a window may leave none
+        if len(raw) == 0 and src.kind != "frame" and getattr(src, "window", None) is None and not getattr(src, "may_be_empty", False):
+            # a window, or a partition's share of a table, may leave none
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
         if not src.columnar or len(frame) <= CACHE_ROWS:
@@ -140,11 +152,13 @@ class Tables:
         if src.kind == "parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(src.path).metadata.num_rows
+        if src.kind == "dataset":
+            return src.n_rows()
         return None
 
     def n_rows(self, name: str) -> int | None:
         src = self._source(name)
-        if src.kind == "database":
+        if src.kind in ("database", "dataset"):
             return src.n_rows()
         if src.kind == "parquet":
             import pyarrow.parquet as pq
@@ -208,4 +222,4 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     path = Path(source)
     if path.is_file():
         return Tables({table_name_for(path.stem): FileSource(path)}, aliases)
-    return Tables({n: FileSource(p) for n, p in find_table_files(path).items()}, aliases)
+    return Tables({n: FileSource(p) if p.is_file() else ParquetPieces.of(p) for n, p in find_table_files(path).items()}, aliases)
