@@ -12,14 +12,40 @@ from .errors import InputDataError, QCIError
 EXIT_INVALID_DATA = 2
 
 
-def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False) -> None:
-    p.add_argument("--by", action="append", default=None,
-                   help="facilities column to group by (repeatable); 'region' for the whole region. Default: facility_id")
-    p.add_argument("--period", default="month", choices=["month", "quarter", "year"])
-    p.add_argument("--targets", default=None, required=targets_required, help="target-set name (qci targets) or YAML file")
-    p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
-    p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
-    p.add_argument("--quarantine", default=None, metavar="DIR", help="set invalid rows aside in DIR instead of stopping")
+PERIODS = ["month", "quarter", "year"]
+
+
+def _global_options(defaults: bool) -> argparse.ArgumentParser:
+    """--debug/--quiet, accepted before and after the subcommand (after: no default, so it never resets)."""
+    p = argparse.ArgumentParser(add_help=False)
+    kw = {} if defaults else {"default": argparse.SUPPRESS}
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks / 显示调用栈 (default: off)", **kw)
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars; they only show on a terminal anyway / 不显示进度条 (default: off)", **kw)
+    return p
+
+
+def _definitions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--definitions", action="append", default=None, metavar="PATH",
+                   help="folder or YAML file of your own definitions, repeatable / 自定义指标定义 (default: built-in catalog only)")
+
+
+def _aliases_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aliases", default=None, metavar="YAML",
+                   help="YAML file {table: {your_header: canonical_column}} / 表头别名 (default: built-in aliases only)")
+
+
+def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False, period: str = "month") -> None:
+    p.add_argument("--by", action="append", default=None, metavar="COLUMN",
+                   help="facilities column to group by (repeatable); 'region' for the whole region / 分组列 (default: facility_id)")
+    p.add_argument("--period", default=period, choices=PERIODS, help=f"length of a period / 统计期 (default: {period})")
+    p.add_argument("--targets", default=None, required=targets_required, metavar="SET",
+                   help="target-set name (see qci targets) or YAML file / 目标集"
+                        + (" (required)" if targets_required else " (default: none, 达标 not judged)"))
+    _definitions_arg(p)
+    _aliases_arg(p)
+    p.add_argument("--quarantine", default=None, metavar="DIR",
+                   help="set invalid rows aside in DIR instead of stopping / 隔离无效行 (default: stop on invalid rows)")
 
 
 def _by(args) -> list[str]:
@@ -29,59 +55,69 @@ def _by(args) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qci", description="医疗质量指标 / hospital quality indicators")
-    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="qci", description="医疗质量指标 / hospital quality indicators",
+                                     parents=[_global_options(True)])
+    common = [_global_options(False)]
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="generate the synthetic sample, compute the catalog, write results")
-    p.add_argument("--out", default="qci-demo", help="output folder (default ./qci-demo)")
+    p = sub.add_parser("demo", parents=common, help="generate the synthetic sample, compute the catalog, write a report")
+    p.add_argument("--out", default="qci-demo", metavar="DIR", help="output folder / 输出目录 (default: qci-demo)")
 
-    p = sub.add_parser("compute", help="compute indicators")
-    p.add_argument("data", help="folder with one file per table")
-    p.add_argument("--indicator", action="append", default=None, help="indicator id (repeatable); default: all the data can feed")
-    p.add_argument("--out", default=None, help="result file: .csv, .xlsx or .parquet")
+    p = sub.add_parser("compute", parents=common, help="compute indicators")
+    p.add_argument("data", help="folder with one file per table / 数据目录")
+    p.add_argument("--indicator", action="append", default=None, metavar="ID",
+                   help="indicator id, repeatable / 指标代码 (default: every indicator the data can feed)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="result file: .csv, .xlsx or .parquet / 结果文件 (default: print to the terminal)")
     _add_compute_args(p)
 
-    p = sub.add_parser("validate", help="schema checks only")
-    p.add_argument("data")
-    p.add_argument("--aliases", default=None)
-    p.add_argument("--quarantine", default=None, metavar="DIR")
-    p.add_argument("--out", default=None, help="write the failure table (.csv)")
+    p = sub.add_parser("validate", parents=common, help="schema checks only")
+    p.add_argument("data", help="folder with one file per table / 数据目录")
+    _aliases_arg(p)
+    p.add_argument("--quarantine", default=None, metavar="DIR",
+                   help="write invalid rows to DIR and exit 0 / 隔离无效行 (default: report them and exit 2)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="write the failure table (.csv) / 错误清单 (default: print a summary only)")
 
-    p = sub.add_parser("explain", help="print the plan for indicators without reading data")
-    p.add_argument("indicator", nargs="+")
-    p.add_argument("--definitions", action="append", default=None)
+    p = sub.add_parser("explain", parents=common, help="print the plan for indicators without reading data")
+    p.add_argument("indicator", nargs="+", help="indicator id(s) / 指标代码")
+    _definitions_arg(p)
 
-    p = sub.add_parser("check", help="a plan's targets: 达标 per facility and for the region")
-    p.add_argument("data")
-    p.add_argument("--out", default=None, help=".csv, .xlsx or .parquet")
-    _add_compute_args(p, targets_required=True)
-    p.set_defaults(period="year")
+    p = sub.add_parser("check", parents=common, help="a plan's targets: 达标 per facility and for the region")
+    p.add_argument("data", help="folder with one file per table / 数据目录")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help=".csv, .xlsx or .parquet / 结果文件 (default: print the plan summary only)")
+    _add_compute_args(p, targets_required=True, period="year")
 
-    sub.add_parser("targets", help="list the shipped target sets")
+    sub.add_parser("targets", parents=common, help="list the shipped target sets")
 
-    p = sub.add_parser("drugs", help="drug dictionary tools")
-    dsub = p.add_subparsers(dest="drugs_command", required=True)
-    a = dsub.add_parser("audit", help="what the library will use for each antibacterial, and what it cannot resolve")
-    a.add_argument("dictionary", help="drug dictionary file (.csv/.xlsx/.parquet) or a data folder")
-    a.add_argument("--all", action="store_true", help="list every entry, not only antibacterial-looking ones")
-    a.add_argument("--out", default=None, help="write the audit (.csv or .xlsx)")
+    p = sub.add_parser("drugs", parents=common, help="drug dictionary tools")
+    dsub = p.add_subparsers(dest="drugs_command", required=True, metavar="TOOL")
+    a = dsub.add_parser("audit", parents=common,
+                        help="what the library will use for each antibacterial, and what it cannot resolve")
+    a.add_argument("dictionary", help="drug dictionary file (.csv/.xlsx/.parquet) or a data folder / 药品字典")
+    a.add_argument("--all", action="store_true",
+                   help="list every entry, not only antibacterial-looking ones / 列出全部药品 (default: off)")
+    a.add_argument("--out", default=None, metavar="FILE",
+                   help="write the audit (.csv or .xlsx) / 输出文件 (default: print only)")
 
-    p = sub.add_parser("report", help="Excel workbook or HTML page: values, intervals, targets, funnels, trends")
-    p.add_argument("data", help="folder with one file per table")
-    p.add_argument("--out", required=True, help="report.xlsx or report.html")
-    p.add_argument("--targets", default=None, help="target-set name (qci targets) or YAML file")
-    p.add_argument("--period", default="year", choices=["month", "quarter", "year"])
-    p.add_argument("--confidence", type=float, default=0.95, help="level of the confidence intervals (default 0.95)")
-    p.add_argument("--title", default=None)
-    p.add_argument("--no-figures", action="store_true", help="tables only (faster)")
-    p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
-    p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
-    p.add_argument("--quarantine", action="store_true", help="set invalid rows aside instead of stopping")
+    p = sub.add_parser("report", parents=common,
+                       help="Excel workbook or HTML page: scorecard, rankings, funnels, trends, tables")
+    p.add_argument("data", help="folder with one file per table / 数据目录")
+    p.add_argument("--out", required=True, metavar="FILE", help="report.xlsx or report.html / 报告文件 (required)")
+    p.add_argument("--targets", default=None, metavar="SET",
+                   help="target-set name (see qci targets) or YAML file / 目标集 (default: none, 达标 not judged)")
+    p.add_argument("--period", default="year", choices=PERIODS, help="length of a period / 统计期 (default: year)")
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the confidence intervals / 置信水平 (default: 0.95)")
+    p.add_argument("--title", default=None, help="title of the report / 报告标题 (default: from the target set)")
+    p.add_argument("--no-figures", action="store_true", help="tables only, faster / 不绘图 (default: off)")
+    _definitions_arg(p)
+    _aliases_arg(p)
+    p.add_argument("--quarantine", action="store_true",
+                   help="set invalid rows aside instead of stopping / 隔离无效行 (default: off, stop on invalid rows)")
 
-    p = sub.add_parser("catalog", help="list the built-in indicators")
-    p.add_argument("--definitions", action="append", default=None)
+    p = sub.add_parser("catalog", parents=common, help="list the built-in indicators")
+    _definitions_arg(p)
     return parser
 
 
