@@ -55,19 +55,48 @@ def funnel_figure(result, f: Funnel) -> Figure:
                    edgecolors="white", linewidths=0.5)
         _target_line(ax, u)
         outliers = u[u["position"] != "within"]
-        if len(outliers):
-            key = result.by[0] if result.by else None
-            names = _labels(result, outliers[key]) if key else [""] * len(outliers)
-            for (den, val), name in zip(outliers[["denominator", "value"]].to_numpy(), names):
-                ax.annotate(name, (den, val), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        key = result.by[0] if result.by else None
+        names = _labels(result, outliers[key]) if key and len(outliers) else []
         ax.set_xscale("log" if u["denominator"].max() > 20 * max(u["denominator"].min(), 1) else "linear")
         adj = {"multiplicative": text("，乘法过度离散校正", ", multiplicative over-dispersion"),
                "additive": text("，加法过度离散校正", ", additive over-dispersion")}.get(f.overdispersion, "") if f.adjusted else ""
         ax.set_title(f"{_name(spec)} · {f.period}{adj}", fontsize=11)
         ax.set_xlabel(text("分母", "denominator"))
         ax.set_ylabel(_unit(spec))
-        ax.legend(fontsize=8, loc="best", frameon=False)
+        _label_points(fig, ax, outliers["denominator"].to_numpy(float), outliers["value"].to_numpy(float), names)
+        _legend_below(fig, ax)
     return fig
+
+
+def _legend_below(fig: Figure, ax) -> None:
+    """Legends go under the axes, never over the data."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+
+
+def _label_points(fig: Figure, ax, x, y, names: list[str]) -> None:
+    """Name the points: beside them when few and apart, else numbered with a key under the axes.
+
+    Labels are laid out after a draw and nudged up until no two overlap, so they never do.
+    """
+    if not len(names):
+        return
+    crowded = len(names) > 3 or max(len(n) for n in names) > 12
+    marks = [str(k) for k in range(1, len(names) + 1)] if crowded else list(names)
+    texts = [ax.annotate(m, (a, b), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4)
+             for m, a, b in zip(marks, x, y)]
+    fig.canvas.draw()
+    placed = []
+    for t in sorted(texts, key=lambda t: t.get_window_extent().y0):   # a handful of outliers: a loop is fine
+        dy = 0.0
+        while any(t.get_window_extent().translated(0, dy).overlaps(p) for p in placed):
+            dy += 3.0
+        if dy:
+            t.set_position((4, 4 + dy * 72 / fig.dpi))
+        placed.append(t.get_window_extent())
+    if crowded:
+        pairs = [f"{m} {n}" for m, n in zip(marks, names)]
+        key = "\n".join("   ".join(pairs[i:i + 4]) for i in range(0, len(pairs), 4))
+        ax.set_xlabel(f"{ax.get_xlabel()}\n{key}", fontsize=8)
 
 
 def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = "") -> Figure:
@@ -76,6 +105,7 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
     with figure_style():
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
+        chart = chart.loc[chart["value"].notna().cummax().to_numpy(bool)].reset_index(drop=True)  # from the first point
         pos = np.arange(len(chart))
         ax.plot(pos, chart["ucl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--", label=text("控制限", "control limits"))
         ax.plot(pos, chart["lcl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--")
@@ -89,7 +119,8 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
         kind = {"p": "p", "u": "u", "laney_p": "p′ (Laney)", "laney_u": "u′ (Laney)"}[chart["chart"].iloc[0]]
         ax.set_title(f"{_name(spec)} · {unit_label} · {kind}".replace(" ·  ·", " ·"), fontsize=11)
         ax.set_ylabel(_unit(spec))
-        ax.legend(fontsize=8, loc="best", frameon=False)
+        ax.set_xlim(-0.5, len(chart) - 0.5)
+        _legend_below(fig, ax)
     return fig
 
 

@@ -91,14 +91,14 @@ def prior_year(period: pd.Series) -> pd.Series:
     return ((year - 1).astype("Int64").astype(str) + p.str[4:]).where(year.notna(), "").astype(object)
 
 
-def arrows(value: pd.Series, before: pd.Series, direction: pd.Series) -> pd.Series:
+def arrows(value: pd.Series, before: pd.Series) -> pd.Series:
     """↑ ↓ → against the same period last year (→ within 0.5 % of it); empty when last year is missing.
 
-    The arrow shows the change; whether it is better is the direction's business (`higher`/`lower`):
+    The arrow shows the change, not whether it is better (that depends on the indicator's direction):
     improvement is not coloured, 达标 is.
 
     Example:
-        >>> arrows(pd.Series([10.0, 8.0, 5.0, 5.0]), pd.Series([8.0, 10.0, 5.01, None]), pd.Series(["higher"] * 4)).tolist()
+        >>> arrows(pd.Series([10.0, 8.0, 5.0, 5.0]), pd.Series([8.0, 10.0, 5.01, None])).tolist()
         ['↑', '↓', '→', '']
     """
     v, b = value.astype("float64"), pd.to_numeric(before, errors="coerce").astype("float64")
