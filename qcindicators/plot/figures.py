@@ -38,7 +38,16 @@ def _target_line(ax, rows: pd.DataFrame) -> None:
 
 
 def funnel_figure(result, f: Funnel) -> Figure:
-    """Units by denominator against the pooled value, with 95 % and 99.8 % limits; units outside them named."""
+    """Units by denominator against the pooled value, with 95 % and 99.8 % limits; units outside them named.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
+        >>> fig = funnel_figure(r, qci.funnel(r, "inpatient_antibacterial_use_rate"))
+        >>> bool(fig.legends[0].get_window_extent().y1 <= fig.axes[0].get_window_extent().y0)   # legend under the axes
+        True
+    """
     spec = result.specs.get(f.indicator)
     with figure_style():
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
@@ -100,7 +109,17 @@ def _label_points(fig: Figure, ax, x, y, names: list[str]) -> None:
 
 
 def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = "") -> Figure:
-    """The series with its centre line and control limits; signals (outside, run of 8) in red."""
+    """The series with its centre line and control limits; signals (outside, run of 8) in red.
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
+        >>> unit = r.frame["facility_id"].iloc[0]
+        >>> chart = qci.spc(r, "inpatient_antibacterial_use_rate", unit)
+        >>> float(trend_figure(r, chart, "inpatient_antibacterial_use_rate").axes[0].get_xlim()[0])   # from the first point
+        -0.5
+    """
     spec = result.specs.get(indicator)
     with figure_style():
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
@@ -125,7 +144,15 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
 
 
 def targets_figure(result, period: str | None = None) -> Figure:
-    """Units × targets, coloured met / not met / not judged (not computable, no value, small denominator)."""
+    """Units × targets, coloured met / not met / not judged (not computable, no value, small denominator).
+
+    Example:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["antibacterial_use_density"], period="year")
+        >>> len(targets_figure(r).axes[0].get_yticks())     # one row per facility
+        4
+    """
     f = result.frame
     f = f[f["target_op"].astype(str) != ""] if "target_op" in f else f.iloc[0:0]
     key = result.by[0] if result.by else None
@@ -163,6 +190,13 @@ def targets_figure(result, period: str | None = None) -> Figure:
 
 
 def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
+    """The figure as PNG or SVG bytes, at the figures' resolution.
+
+    Example:
+        >>> fig = Figure(figsize=SIZE, dpi=DPI)
+        >>> to_bytes(fig, "png")[:4], to_bytes(fig, "svg").lstrip()[:5]
+        (b'\\x89PNG', b'<?xml')
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=DPI)
     return buf.getvalue()

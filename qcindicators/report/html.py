@@ -108,7 +108,17 @@ def _appendix(report: Report, level: float) -> str:
 
 
 def write_html(report: Report, path: str | Path) -> Path:
-    """Write the page; the first screen is the scorecard."""
+    """Write the page; the first screen is the scorecard.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> from qcindicators.report import build_report
+        >>> rep = build_report(generate_tables(Size(n_facilities=4)), figures=False)
+        >>> page = write_html(rep, pathlib.Path(tempfile.mkdtemp()) / "r.html").read_text(encoding="utf-8")
+        >>> page.index('id="scorecard"') < page.index('id="appendix"')
+        True
+    """
     path = Path(path)
     level = report.provenance.get("intervals", {}).get("level", 0.95)
     guide = "<ul>" + "".join(f"<li>{html.escape(zh)}<br><small>{html.escape(en)}</small></li>" for zh, en in legend(level)) + "</ul>"

@@ -111,7 +111,17 @@ def _scorecard_sheet(xl: pd.ExcelWriter, cells: pd.DataFrame) -> None:
 
 
 def write_xlsx(report: Report, path: str | Path) -> Path:
-    """Sheets: 记分卡 Scorecard, 概览 Overview, 摘要 Summary, 计划目标 Plan (with a target set), one per theme, 无法计算, 诊断, 来源, 图表."""
+    """Sheets: 记分卡 Scorecard, 概览 Overview, 摘要 Summary, 计划目标 Plan (with a target set), one per theme, 无法计算, 诊断, 来源, 图表.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from openpyxl import load_workbook
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> from qcindicators.report import build_report
+        >>> rep = build_report(generate_tables(Size(n_facilities=4)), figures=False)
+        >>> load_workbook(write_xlsx(rep, pathlib.Path(tempfile.mkdtemp()) / "r.xlsx")).sheetnames[:2]
+        ['记分卡 Scorecard', '概览 Overview']
+    """
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Font
     path = Path(path)
