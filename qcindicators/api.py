@@ -38,7 +38,7 @@ def _catalog(definitions) -> Catalog:
 def catalog(definitions=None) -> pd.DataFrame:
     """The indicators known to qcindicators (plus `definitions`, a folder or Catalog of your own).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "antibacterial_use_density" in set(qci.catalog()["id"])
         True
@@ -91,7 +91,7 @@ def _groups(facilities: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd
 def explain(indicators: Sequence[str] | str, definitions=None) -> str:
     """The plan that `compute` would run, as text, without touching any data.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
         plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
@@ -116,7 +116,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
         confidence: level of the intervals in ci_low/ci_high (Wilson for proportions, exact Poisson for rates).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"], period="year")

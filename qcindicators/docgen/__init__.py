@@ -20,7 +20,7 @@ PAGES = {"reference/tables.md": tables_page, "reference/language.md": language_p
 def write_pages(docs: str | Path) -> list[Path]:
     """Write every generated page under `docs`; returns the paths written.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> sorted(p.name for p in write_pages(tempfile.mkdtemp()))
         ['catalog.md', 'cli.md', 'language.md', 'tables.md']

@@ -22,7 +22,7 @@ CACHE_ROWS = 1_000_000
 class Tables:
     """Canonical tables by name. `tables["discharges"]` is a canonical DataFrame.
 
-    Example:
+    Examples:
         >>> import pandas as pd, qcindicators as qci
         >>> t = qci.read_tables({"facilities": pd.DataFrame({"机构代码": ["001"], "医院级别": ["二级"],
         ...     "机构类别": ["综合"], "所有制": ["公立"]})})
@@ -172,7 +172,7 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     encodings UTF-8, UTF-8-SIG, GBK and GB18030 are detected. Chinese headers map to
     canonical columns; `aliases` ({table: {header: column}} or a YAML file) adds more.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci, pandas as pd
         >>> t = qci.read_tables({"discharges": pd.DataFrame({"住院流水号": ["0012"]})})
         >>> t["discharges"]["encounter_id"].tolist()

@@ -40,7 +40,7 @@ def _target_line(ax, rows: pd.DataFrame) -> None:
 def funnel_figure(result, f: Funnel) -> Figure:
     """Units by denominator against the pooled value, with 95 % and 99.8 % limits; units outside them named.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
@@ -111,7 +111,7 @@ def _label_points(fig: Figure, ax, x, y, names: list[str]) -> None:
 def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = "") -> Figure:
     """The series with its centre line and control limits; signals (outside, run of 8) in red.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
@@ -146,7 +146,7 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
 def targets_figure(result, period: str | None = None) -> Figure:
     """Units × targets, coloured met / not met / not judged (not computable, no value, small denominator).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["antibacterial_use_density"], period="year")
@@ -192,7 +192,7 @@ def targets_figure(result, period: str | None = None) -> Figure:
 def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     """The figure as PNG or SVG bytes, at the figures' resolution.
 
-    Example:
+    Examples:
         >>> fig = Figure(figsize=SIZE, dpi=DPI)
         >>> to_bytes(fig, "png")[:4], to_bytes(fig, "svg").lstrip()[:5]
         (b'\\x89PNG', b'<?xml')

@@ -26,7 +26,7 @@ def _known() -> set[str]:
 def cjk_font() -> str | None:
     """The family name of a CJK font matplotlib can use, or None.
 
-    Example:
+    Examples:
         >>> cjk_font() is None or isinstance(cjk_font(), str)
         True
     """

@@ -15,7 +15,7 @@ NOT_JUDGED = "#8a8f98"
 def ranking_figure(result, indicator: str, period: str | None = None) -> Figure:
     """Units sorted by value with their intervals; the region's value and the target as vertical lines.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="year")

@@ -9,7 +9,7 @@ __all__ = ["Report", "build_report", "write_html", "write_xlsx", "write_report"]
 def write_report(report: Report, path) -> "object":
     """Write `report` as .xlsx or .html, by the file's suffix.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> rep = build_report(generate_tables(Size(n_facilities=4)), figures=False)

@@ -114,7 +114,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
                  definitions=None, figures: bool = True, on_invalid: str = "raise", confidence: float = 0.95) -> Report:
     """Compute everything a report shows.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> from qcindicators.report import build_report

@@ -16,7 +16,7 @@ MONEY_UNITS = {"yuan", "元"}
 def value_format(unit: str, kind: str) -> tuple[int, bool]:
     """(decimals, thousands separators) for a value in `unit` of an indicator of `kind`.
 
-    Example:
+    Examples:
         >>> value_format("%", "proportion"), value_format("yuan", "mean"), value_format("records", "count")
         ((1, False), (2, True), (0, True))
     """
@@ -32,7 +32,7 @@ def value_format(unit: str, kind: str) -> tuple[int, bool]:
 def format_values(values: pd.Series, units: pd.Series, kinds: pd.Series) -> pd.Series:
     """Each value formatted by its own unit and kind; missing values are empty strings.
 
-    Example:
+    Examples:
         >>> format_values(pd.Series([12.345, 3699.0, 553.0, float("nan")]), pd.Series(["%", "yuan", "yuan", "%"]),
         ...               pd.Series(["proportion", "mean", "mean", "proportion"])).tolist()
         ['12.3', '3,699.00', '553.00', '']
@@ -49,7 +49,7 @@ def format_values(values: pd.Series, units: pd.Series, kinds: pd.Series) -> pd.S
 def format_counts(values: pd.Series, money: bool = False) -> pd.Series:
     """Numerators/denominators: whole numbers without decimals, else one decimal (money: two).
 
-    Example:
+    Examples:
         >>> format_counts(pd.Series([1234.0, 56.25, None])).tolist()
         ['1,234', '56.2', '']
     """
@@ -70,7 +70,7 @@ def _fmt(v: pd.Series, decimals: int, thousands: bool) -> pd.Series:
 def met_labels(met: pd.Series, has_target: pd.Series) -> pd.Series:
     """达标 / 未达标 / 不判定 (a target, but no value or too small a denominator); empty without a target.
 
-    Example:
+    Examples:
         >>> met_labels(pd.Series([True, False, None, None]), pd.Series([True, True, True, False])).tolist()
         ['达标', '未达标', '不判定', '']
     """
@@ -82,7 +82,7 @@ def met_labels(met: pd.Series, has_target: pd.Series) -> pd.Series:
 def prior_year(period: pd.Series) -> pd.Series:
     """The same period one year earlier: '2024' → '2023', '2024Q3' → '2023Q3', '2024-05' → '2023-05'.
 
-    Example:
+    Examples:
         >>> prior_year(pd.Series(["2024", "2024Q3", "2024-05"])).tolist()
         ['2023', '2023Q3', '2023-05']
     """
@@ -97,7 +97,7 @@ def arrows(value: pd.Series, before: pd.Series) -> pd.Series:
     The arrow shows the change, not whether it is better (that depends on the indicator's direction):
     improvement is not coloured, 达标 is.
 
-    Example:
+    Examples:
         >>> arrows(pd.Series([10.0, 8.0, 5.0, 5.0]), pd.Series([8.0, 10.0, 5.01, None])).tolist()
         ['↑', '↓', '→', '']
     """

@@ -110,7 +110,7 @@ def _appendix(report: Report, level: float) -> str:
 def write_html(report: Report, path: str | Path) -> Path:
     """Write the page; the first screen is the scorecard.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from qcindicators.synthetic import Size, generate_tables
         >>> from qcindicators.report import build_report

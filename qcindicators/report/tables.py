@@ -21,7 +21,7 @@ CLASS = {MET: "met", NOT_MET: "unmet", NOT_JUDGED: "na"}
 def display_frame(frame: pd.DataFrame, specs: dict) -> pd.DataFrame:
     """Every cell as text: values by their indicator's unit, counts without decimals, 达标 / 未达标 / 不判定.
 
-    Example:
+    Examples:
         >>> f = pd.DataFrame({"indicator": ["x"], "value": [12.345], "unit": ["%"], "numerator": [3.0],
         ...                   "target_text": [">= 10"], "met": [True]})
         >>> display_frame(f, {}).iloc[0].tolist()

@@ -113,7 +113,7 @@ def _scorecard_sheet(xl: pd.ExcelWriter, cells: pd.DataFrame) -> None:
 def write_xlsx(report: Report, path: str | Path) -> Path:
     """Sheets: 记分卡 Scorecard, 概览 Overview, 摘要 Summary, 计划目标 Plan (with a target set), one per theme, 无法计算, 诊断, 来源, 图表.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from openpyxl import load_workbook
         >>> from qcindicators.synthetic import Size, generate_tables
