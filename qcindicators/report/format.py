@@ -39,10 +39,10 @@ def format_values(values: pd.Series, units: pd.Series, kinds: pd.Series) -> pd.S
     """
     out = pd.Series("", index=values.index, dtype=object)
     v = pd.to_numeric(values, errors="coerce").astype("float64")
-    styles = pd.Series(list(zip(units.astype(str), kinds.astype(str))), index=values.index).map(lambda uk: value_format(*uk))
-    for style in styles.drop_duplicates():                  # a handful of styles, each formatted at once
-        rows = (styles == style) & v.notna()
-        out[rows] = _fmt(v[rows], *style)
+    pairs = units.astype(str).str.cat(kinds.astype(str), sep="\x1f")
+    for pair in pairs.unique():                     # a handful of (unit, kind) pairs, each formatted at once
+        rows = (pairs == pair) & v.notna()
+        out[rows] = _fmt(v[rows], *value_format(*pair.split("\x1f")))
     return out
 
 

@@ -42,8 +42,9 @@ def _number_formats(frame: pd.DataFrame, col: str, kinds: dict) -> pd.Series:
         return pd.Series("#,##0", index=frame.index).where((v == v.round()) | v.isna(), "#,##0.0")
     units = frame["unit"].fillna("").astype(str) if "unit" in frame else pd.Series("", index=frame.index)
     k = frame["indicator"].map(kinds).astype(object).fillna("") if "indicator" in frame else pd.Series("", index=frame.index)
-    pairs = pd.Series(list(zip(units, k)), index=frame.index)
-    return pairs.map(lambda uk: _excel_format(*uk))         # a few distinct (unit, kind) pairs
+    pairs = units.str.cat(k.astype(str), sep="\x1f")
+    formats = {p: _excel_format(*p.split("\x1f")) for p in pairs.unique()}    # a few distinct (unit, kind) pairs
+    return pairs.map(formats)
 
 
 def _write(xl: pd.ExcelWriter, name: str, frame: pd.DataFrame, level: float, met_cols=("met",), kinds=None) -> None:
