@@ -244,11 +244,12 @@ def cmd_report(args) -> int:
                        title=args.title, definitions=args.definitions, figures=not args.no_figures,
                        on_invalid="quarantine" if args.quarantine else "raise", confidence=args.confidence)
     write_report(rep, out)
-    summary = rep.summary()
-    met = summary["met"].astype("boolean")
-    print(f"报告已写入 / report written to {out}: {summary['indicator'].nunique()} 个指标 indicators, "
-          f"{int((met == True).sum())} 达标 met, {int((met == False).sum())} 未达标 not met, "   # noqa: E712
-          f"{len(rep.not_computable)} 无法计算 not computable, {len(rep.figures)} 图 figures")
+    from .report.scorecard import tally
+    t = tally(rep.scorecard())
+    print(f"报告已写入 / report written to {out}: 记分卡 scorecard {t['hospitals']} 家医院 hospitals × {t['indicators']} 项指标 "
+          f"indicators — 医院×指标 hospital × indicator: {t['met']} 达标 met, {t['not_met']} 未达标 not met, "
+          f"{t['not_judged']} 不判定 not judged; {len(rep.not_computable)} 个指标无法计算 indicators not computable; "
+          f"{len(rep.figures)} 图 figures")
     for note in rep.notes:
         print(f"  未绘制 / not drawn: {note}")
     return 0

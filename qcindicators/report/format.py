@@ -46,19 +46,23 @@ def format_values(values: pd.Series, units: pd.Series, kinds: pd.Series) -> pd.S
     return out
 
 
-def format_counts(values: pd.Series, money: bool = False) -> pd.Series:
+def format_counts(values: pd.Series, money: pd.Series | bool = False) -> pd.Series:
     """Numerators/denominators: whole numbers without decimals, else one decimal (money: two).
 
     Examples:
         >>> format_counts(pd.Series([1234.0, 56.25, None])).tolist()
         ['1,234', '56.2', '']
+        >>> format_counts(pd.Series([32145009.4, 1798.0]), money=pd.Series([True, True])).tolist()
+        ['32,145,009.40', '1,798']
     """
     v = pd.to_numeric(values, errors="coerce").astype("float64")
+    money = pd.Series(money, index=values.index) if isinstance(money, bool) else money.astype(bool)
     out = pd.Series("", index=values.index, dtype=object)
     whole = v.notna() & (v == np.round(v))
     out[whole] = _fmt(v[whole], 0, True)
-    rest = v.notna() & ~whole
-    out[rest] = _fmt(v[rest], 2 if money else 1, True)
+    for is_money, decimals in ((False, 1), (True, 2)):
+        rest = v.notna() & ~whole & (money == is_money)
+        out[rest] = _fmt(v[rest], decimals, True)
     return out
 
 

@@ -9,7 +9,7 @@ import html
 
 import pandas as pd
 
-from .format import MET, NOT_MET, NOT_JUDGED, format_counts, format_values, met_labels
+from .format import MET, MONEY_UNITS, NOT_JUDGED, NOT_MET, format_counts, format_values, met_labels
 
 VALUE_COLUMNS = ("value", "ci_low", "ci_high", "region_value")
 COUNT_COLUMNS = ("numerator", "denominator", "units_met", "units_judged", "hospitals_met", "hospitals_judged", "rows",
@@ -42,7 +42,7 @@ def display_frame(frame: pd.DataFrame, specs: dict) -> pd.DataFrame:
         if c in VALUE_COLUMNS and numeric:
             out[c] = format_values(frame[c], units, kinds)
         elif c in COUNT_COLUMNS and numeric:
-            out[c] = format_counts(frame[c])
+            out[c] = format_counts(frame[c], units.isin(MONEY_UNITS))
         elif c in MET_COLUMNS:
             target = frame["target_text"] if "target_text" in frame else frame.get("target", pd.Series("", index=frame.index))
             out[c] = met_labels(frame[c], target.fillna("").astype(str) != "")

@@ -9,7 +9,7 @@ import pandas as pd
 from ..result.result import _flatten
 from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
-from .format import MET, NOT_JUDGED, NOT_MET, met_labels, value_format
+from .format import MET, MONEY_UNITS, NOT_JUDGED, NOT_MET, met_labels, value_format
 from .scorecard import column_heads
 from .tables import COUNT_COLUMNS, VALUE_COLUMNS
 
@@ -39,7 +39,9 @@ def _number_formats(frame: pd.DataFrame, col: str, kinds: dict) -> pd.Series:
     """Per row, the Excel format of `col`: values by their unit, counts whole unless they carry decimals."""
     if col in COUNT_COLUMNS:
         v = pd.to_numeric(frame[col], errors="coerce")
-        return pd.Series("#,##0", index=frame.index).where((v == v.round()) | v.isna(), "#,##0.0")
+        money = frame["unit"].isin(MONEY_UNITS) if "unit" in frame else pd.Series(False, index=frame.index)
+        decimals = pd.Series("#,##0.0", index=frame.index).where(~money, "#,##0.00")
+        return pd.Series("#,##0", index=frame.index).where((v == v.round()) | v.isna(), decimals)
     units = frame["unit"].fillna("").astype(str) if "unit" in frame else pd.Series("", index=frame.index)
     k = frame["indicator"].map(kinds).astype(object).fillna("") if "indicator" in frame else pd.Series("", index=frame.index)
     pairs = units.str.cat(k.astype(str), sep="\x1f")

@@ -176,7 +176,8 @@ def test_html_fits_a_desktop_and_a_phone_in_headless_chromium(report, tmp_path):
 
 def test_cli_report_writes_both_formats(sample_dir, tmp_path, capsys):
     assert main(["--quiet", "report", str(sample_dir), "--out", str(tmp_path / "r.xlsx"), "--no-figures"]) == 0
-    assert "report written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "report written" in out and "12 家医院 hospitals" in out and "hospital × indicator" in out
     assert "摘要 Summary" in load_workbook(tmp_path / "r.xlsx").sheetnames
     assert main(["report", str(sample_dir), "--out", str(tmp_path / "r.pdf")]) == 1
     assert ".xlsx or .html" in capsys.readouterr().err
