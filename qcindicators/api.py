@@ -42,7 +42,7 @@ def _catalog(definitions) -> Catalog:
 def catalog(definitions=None) -> pd.DataFrame:
     """The indicators known to qcindicators (plus `definitions`, a folder or Catalog of your own).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "antibacterial_use_density" in set(qci.catalog()["id"])
         True
@@ -87,7 +87,7 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
     `by` matters for units below the facility: `by=["facility_id", "dept_code"]` shows which column
     places each measure's rows in a department (a drug line: its stay's discharge department).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
         plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
@@ -123,7 +123,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
         scheduler: "local" (a Dask LocalCluster of `workers` processes) or a Dask scheduler address
             ("tcp://host:8786"): the same per-partition work as Dask tasks (pip install "qcindicators[dask]").
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"], period="year")

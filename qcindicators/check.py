@@ -16,7 +16,7 @@ from .io.tables import read_tables
 def target_sets(definitions=None) -> pd.DataFrame:
     """The shipped target sets (one per plan).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "plan-2024-city" in set(qci.target_sets()["id"])
         True
@@ -34,7 +34,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     row each with NaN value and the flag `not_computable:<missing table or column>`. The result has
     the tidy columns of `compute` plus `target_set`; `result.summary` has one row per target.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.check(generate_tables(Size(n_facilities=4)), "plan-2024-city")

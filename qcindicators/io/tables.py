@@ -25,7 +25,7 @@ CACHE_ROWS = 1_000_000
 class Tables:
     """Canonical tables by name. `tables["discharges"]` is a canonical DataFrame.
 
-    Example:
+    Examples:
         >>> import pandas as pd, qcindicators as qci
         >>> t = qci.read_tables({"facilities": pd.DataFrame({"机构代码": ["001"], "医院级别": ["二级"],
         ...     "机构类别": ["综合"], "所有制": ["公立"]})})
@@ -195,7 +195,7 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     Engine) reads tables of `schema` named like files, or as a `tables_map` (YAML or dict) says; `window`
     (a `Window` of months and facilities) is pushed into the WHERE clause. See docs/pipelines.md.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci, pandas as pd
         >>> t = qci.read_tables({"discharges": pd.DataFrame({"住院流水号": ["0012"]})})
         >>> t["discharges"]["encounter_id"].tolist()
