@@ -12,8 +12,9 @@ from .spec.load import Catalog, load_definitions
 from .api import catalog, compute, explain
 from .result.result import Result
 from .check import check, target_sets
+from .io.partitioned_write import write_partitioned
 from .stats import funnel, spc
 
 __all__ = ["__version__", "read_tables", "Tables", "Window", "validate", "ValidationReport", "load_definitions", "Catalog",
-           "catalog", "compute", "explain", "Result", "check", "target_sets", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
+           "catalog", "compute", "explain", "Result", "check", "target_sets", "write_partitioned", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]

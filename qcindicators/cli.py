@@ -36,8 +36,7 @@ def _aliases_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False, period: str = "month") -> None:
-    p.add_argument("--by", action="append", default=None, metavar="COLUMN",
-                   help="facilities column to group by (repeatable); 'region' for the whole region / 分组列 (default: facility_id)")
+    _by_arg(p)
     p.add_argument("--period", default=period, choices=PERIODS, help=f"length of a period / 统计期 (default: {period})")
     p.add_argument("--targets", default=None, required=targets_required, metavar="SET",
                    help="target-set name (see qci targets) or YAML file / 目标集"
@@ -46,6 +45,19 @@ def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False
     _aliases_arg(p)
     p.add_argument("--quarantine", default=None, metavar="DIR",
                    help="set invalid rows aside in DIR instead of stopping / 隔离无效行 (default: stop on invalid rows)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes over partitions of whole facilities / 并行进程数 "
+                        "(default: the cores when the data is large enough to gain, else 1)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the partitions on a Dask cluster: tcp://host:8786, or 'local' for a LocalCluster / "
+                        "Dask 调度器 (default: none)")
+
+
+def _by_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--by", action="extend", nargs="+", default=None, metavar="COLUMN",
+                   help="columns to group by: facilities columns (facility_id, county, level …), or facility_id with one "
+                        "unit below it (dept_code, prescriber_id, doctor_id, drug_code, atc_code, antibacterial_grade); "
+                        "'region' for the whole region / 分组列 (default: facility_id)")
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
@@ -129,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", parents=common, help="print the plan for indicators without reading data")
     p.add_argument("indicator", nargs="+", help="indicator id(s) / 指标代码")
     _definitions_arg(p)
+    _by_arg(p)
+
+    p = sub.add_parser("partition", parents=common,
+                       help="write DATA as a Hive-partitioned Parquet dataset, one folder per facility, for --workers/--scheduler")
+    p.add_argument("data", help="folder with one file per table, or a database URL / 数据目录")
+    p.add_argument("out", help="output folder / 输出目录")
+    p.add_argument("--by", default="facility_id", choices=["facility_id"], help="partition key / 分区列 (default: facility_id)")
+    _aliases_arg(p)
+    _add_source_args(p)
 
     p = sub.add_parser("check", parents=common, help="a plan's targets: 达标 per facility and for the region")
     p.add_argument("data", help="folder with one file per table / 数据目录")
@@ -206,7 +227,8 @@ def cmd_compute(args) -> int:
     from . import compute
     result = compute(_read(args), indicators=args.indicator, by=_by(args),
                      period=args.period, targets=args.targets, definitions=args.definitions,
-                     on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
+                     on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine,
+                     workers=args.workers, scheduler=args.scheduler)
     if args.out:
         print(_write(result, args))
     else:
@@ -218,7 +240,14 @@ def cmd_compute(args) -> int:
 
 def cmd_explain(args) -> int:
     from . import explain
-    print(explain(args.indicator, definitions=args.definitions))
+    print(explain(args.indicator, definitions=args.definitions, by=_by(args)))
+    return 0
+
+
+def cmd_partition(args) -> int:
+    from . import write_partitioned
+    out = write_partitioned(_read(args), args.out, by=args.by)
+    print(f"已按机构分区写入 / written as a dataset partitioned by {args.by}: {out}  (qci compute {out} --workers 2)")
     return 0
 
 
@@ -308,7 +337,7 @@ def cmd_check(args) -> int:
     from . import check
     result = check(_read(args), args.targets, by=_by(args), period=args.period,
                    definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
-                   quarantine_dir=args.quarantine)
+                   quarantine_dir=args.quarantine, workers=args.workers, scheduler=args.scheduler)
     if args.out:
         if args.out.endswith(".xlsx"):
             with pd.ExcelWriter(args.out) as xl:
@@ -343,7 +372,8 @@ def cmd_drugs(args) -> int:
 
 
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
-            "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets}
+            "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets,
+            "partition": cmd_partition}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -123,20 +123,21 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
         '全区域 / region'
     """
     tables = read_tables(tables)
-    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, confidence=confidence)
-    with bar(4, "report", "steps") as progress:
-        units = compute(tables, by=["facility_id"], **kw)
+    # one read of each table: per facility and for the region, at the report's period and by month for trends
+    grains = [period] + (["month"] if figures and period != "month" else [])
+    with bar(2, "report", "steps") as progress:
+        units = compute(tables, by=[["facility_id"], []], period=grains, targets=targets, definitions=definitions,
+                        on_invalid=on_invalid, confidence=confidence)
         progress.update()
-        region = compute(tables, [i for i in units.specs] + _county_only(units), by=[], **kw)
-        progress.update()
-        frame = pd.concat([units.frame, region.frame], ignore_index=True)
-        result = Result(frame, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
-                        specs={**units.specs, **region.specs}, by=["facility_id"], facility_names=units.facility_names)
+        at_period = units.frame[_of_grain(units.frame["period"], period)].reset_index(drop=True)
+        result = Result(at_period, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
+                        specs=units.specs, by=["facility_id"], facility_names=units.facility_names)
         plan = _plan(result, tables, targets, definitions) if targets is not None else None
-        progress.update()
         ids = _figure_indicators(result, targets)
-        trends = compute(tables, ids, by=[], period="month", targets=targets, definitions=definitions,
-                         on_invalid=on_invalid, confidence=confidence) if ids and figures else None
+        monthly = units.frame[_of_grain(units.frame["period"], "month") & units.frame["facility_id"].isna()
+                              & units.frame["indicator"].isin(ids)]
+        trends = Result(monthly.drop(columns=["facility_id"]).reset_index(drop=True), units.diagnostics, units.provenance,
+                        units.plan_text, specs={i: units.specs[i] for i in ids}, by=[]) if ids and figures else None
         progress.update()
     not_computable = units.not_computable
     cat = _catalog(definitions)
@@ -162,12 +163,12 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
 
 
-def _county_only(units: Result) -> list[str]:
-    """Indicators grouped by the patient's county have no facility rows; the region still has them."""
-    nc = units.not_computable
-    if not len(nc):
-        return []
-    return nc.loc[nc["reason"].astype(str).str.contains("grouping:county_or_region_only", regex=False), "indicator"].tolist()
+LABEL_LENGTH = {"year": 4, "quarter": 6, "month": 7}      # 2024, 2024Q1, 2024-01
+
+
+def _of_grain(labels: pd.Series, grain: str) -> pd.Series:
+    """Rows whose period label is of `grain` (a result computed for several grains holds them all)."""
+    return labels.astype(str).str.len() == LABEL_LENGTH[grain]
 
 
 def _figures(report: Report, ranked: list[str], ids: list[str]) -> list[Figure]:
