@@ -73,12 +73,14 @@ def plan_partitions(tables, reads: list[str], n: int) -> list[dict[str, object]]
             continue
         header = _header_of(tables, t)
         pieces[t] = piece_facilities(src, header, TABLES[t].facility_column)
-    group = _facility_groups([facs for ps in pieces.values() for _, _, facs in ps])
+    # a piece of a linked table binds its facilities together (their stays, lines and visits must meet);
+    # a piece of another table is read, whole, by the partition of its first facility
+    group = _facility_groups([facs if t in LINKED else frozenset([_first(facs)]) if facs else facs for t, ps in pieces.items() for _, _, facs in ps])
     sizes: dict[int, int] = {}
     for t, ps in pieces.items():
         for f, i, facs in ps:
             if facs:
-                g = group[next(iter(facs))]
+                g = group[_first(facs)]
                 sizes[g] = sizes.get(g, 0) + pq.ParquetFile(f).metadata.row_group(i).num_rows
     part_of = _balanced(sizes, n)
     out = []
@@ -88,13 +90,17 @@ def plan_partitions(tables, reads: list[str], n: int) -> list[dict[str, object]]
             chosen: dict[Path, list[int]] = {}
             for f, i, facs in ps:
                 # a piece with no facility (all missing) goes to the first partition, whose checks report it
-                if (part_of[group[next(iter(facs))]] if facs else 0) == k:
+                if (part_of[group[_first(facs)]] if facs else 0) == k:
                     chosen.setdefault(f, []).append(i)
             share[t] = as_pieces(tables.source(t)).share(chosen)
         for t in whole:
             share[t] = tables.source(t) if k == 0 else FrameSource(pd.DataFrame(columns=tables.source(t).headers()))
         out.append(share)
     return out
+
+
+def _first(facs: frozenset[str]) -> str:
+    return min(facs)
 
 
 def _facility_groups(sets: list[frozenset[str]]) -> dict[str, int]:

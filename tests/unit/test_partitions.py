@@ -1,0 +1,139 @@
+"""The same plan over partitions of whole facilities: datasets, processes, Dask — the same numbers."""
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import qcindicators as qci
+from qcindicators.api import _catalog
+from qcindicators.compile.plan import compile_plan
+from qcindicators.engine.parallel import Job, _in_processes, merge, run_job
+from qcindicators.errors import QCIError
+from qcindicators.io.partitions import as_pieces, piece_facilities, plan_partitions
+from qcindicators.synthetic import Size, generate_tables, write_tables
+
+# one of each kind of partial: sums, a growth, exists() on stays and on visits, distinct ids (scoped and not),
+# a row's own county, a maximum, a unit share, the discharge-cohort basis
+IDS = ["antibacterial_use_density", "antibacterial_use_density_discharge_cohort", "inpatient_cost_per_discharge_growth",
+       "inpatient_antibacterial_use_rate", "outpatient_antibacterial_prescription_rate",
+       "inpatient_antibacterial_use_rate_hospitalised", "liability_insurance_coverage", "in_county_visit_rate",
+       "emr_level", "ic_staff_compliance_share", "surgery_share"]
+BY = [["facility_id"], ["county"], []]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return write_tables(tmp_path_factory.mktemp("small"), size=Size(n_facilities=6, discharges_per_bed=0.4, visits_per_bed=1.0))
+
+
+@pytest.fixture(scope="module")
+def parted(small, tmp_path_factory):
+    return qci.write_partitioned(qci.read_tables(small), tmp_path_factory.mktemp("parted"))
+
+
+@pytest.fixture(scope="module")
+def whole(small):
+    return qci.compute(small, IDS, by=BY, period="year", workers=1).to_frame()
+
+
+def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), rtol=1e-12, check_exact=False)
+
+
+def test_a_partitioned_dataset_reads_as_the_files_did(parted, whole):
+    assert sorted(p.name for p in (parted / "drug_orders").iterdir())[0].startswith("facility_id=")
+    same(qci.compute(parted, IDS, by=BY, period="year", workers=1).to_frame(), whole)
+
+
+def test_processes_equal_one_process(parted, whole):
+    same(qci.compute(parted, IDS, by=BY, period="year", workers=2).to_frame(), whole)
+
+
+def test_a_file_written_facility_by_facility_splits_by_its_row_groups(small, whole):
+    tables = qci.read_tables(small)
+    plan = compile_plan(_catalog(None), IDS)
+    shares = plan_partitions(tables, list(plan.reads), 3)
+    assert len(shares) == 3
+    # every row group of drug_orders is read by exactly one partition
+    rgs = [rg for s in shares for rg in s["drug_orders"].row_groups[0]]
+    assert sorted(rgs) == list(range(pq.ParquetFile(small / "drug_orders.parquet").metadata.num_row_groups))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 2), min_size=6, max_size=6))
+def test_any_partitioning_into_whole_facilities_gives_the_same_numbers(parted, whole, assignment):
+    """Random facility → partition maps, run in this process part by part, merged: always the whole's numbers."""
+    tables = qci.read_tables(parted)
+    facilities = tables.load("facilities")
+    plan = compile_plan(_catalog(None), IDS)
+    fac_ids = facilities["facility_id"].astype(str).tolist()
+    part_of = dict(zip(fac_ids, assignment))
+    jobs = []
+    for k in sorted(set(assignment)):
+        share = {}
+        for t in plan.reads:
+            src = tables.source(t)
+            pieces = as_pieces(src)
+            if pieces is None or t in ("facilities", "drug_dictionary"):
+                continue
+            chosen = {}
+            for f, i, facs in piece_facilities(pieces, "facility_id" if t != "referrals" else "from_facility_id",
+                                               "facility_id" if t != "referrals" else "from_facility_id"):
+                if part_of[next(iter(facs))] == k:
+                    chosen.setdefault(f, []).append(i)
+            share[t] = pieces.share(chosen)
+        jobs.append(Job(plan, tables.with_sources(share), facilities, ["year"]))
+    merged = merge([run_job(j) for j in jobs])
+    from qcindicators.api import _combine
+    from qcindicators.result.combine import concat_results
+    frames = [_combine(plan, merged.partials, "year", facilities, g, [i for i in IDS if g in ([], ["county"])
+                                                                        or i != "in_county_visit_rate"], None, 0.95)
+              for g in BY]
+    same(concat_results(frames, ["facility_id", "county"]), whole)
+
+
+def test_a_linked_table_that_cannot_be_split_is_refused_with_the_way_out(tmp_path):
+    t = generate_tables(Size(n_facilities=3, discharges_per_bed=0.2, visits_per_bed=0.5))
+    for name, frame in t.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    with pytest.raises(QCIError, match="qci partition"):
+        qci.compute(tmp_path, ["antibacterial_use_density"], workers=2)
+    # without workers asked for, the same data runs in one process
+    assert len(qci.compute(tmp_path, ["antibacterial_use_density"], period="year").to_frame())
+
+
+def test_row_groups_holding_several_facilities_keep_them_together(small, tmp_path):
+    """Rows of one facility spread over mixed row groups are never split: such groups stay in one partition."""
+    table = pq.read_table(small / "discharges.parquet")
+    order = np.argsort(np.array(table.column("encounter_id").to_pylist(), dtype=object))   # facilities interleaved
+    for f in small.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    pq.write_table(table.take(pa.array(order)), tmp_path / "discharges.parquet", row_group_size=500)
+    tables = qci.read_tables(tmp_path)
+    plan = compile_plan(_catalog(None), ["average_length_of_stay", "inpatient_antibacterial_use_rate"])
+    shares = plan_partitions(tables, list(plan.reads), 4)
+    a = qci.compute(tmp_path, ["average_length_of_stay", "inpatient_antibacterial_use_rate"], period="year", workers=1)
+    b = qci.compute(tmp_path, ["average_length_of_stay", "inpatient_antibacterial_use_rate"], period="year", workers=2)
+    same(a.to_frame(), b.to_frame())
+    assert len(shares) >= 1
+
+
+class _DiesWhenUnpickled:
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_fails_the_run_with_a_message():
+    job = Job(_DiesWhenUnpickled(), None, pd.DataFrame(), ["year"])
+    with pytest.raises(QCIError, match="worker process died"):
+        _in_processes([job, job], 2)
+
+
+def test_dask_local_cluster_equals_one_process(parted, whole):
+    pytest.importorskip("dask.distributed", reason="Dask is the optional extra qcindicators[dask]")
+    os.environ["QCI_PROGRESS"] = "0"
+    same(qci.compute(parted, IDS, by=BY, period="year", workers=2, scheduler="local").to_frame(), whole)
