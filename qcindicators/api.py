@@ -103,7 +103,8 @@ def explain(indicators: Sequence[str] | str, definitions=None) -> str:
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[str] | str = ("facility_id",),
             period: str = "month", targets: str | Path | None = None, definitions=None,
-            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95) -> Result:
+            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95,
+            withhold_small: bool = False) -> Result:
     """Compute indicators from input tables.
 
     Args:
@@ -115,6 +116,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
         confidence: level of the intervals in ci_low/ci_high (Wilson for proportions, exact Poisson for rates).
+        withhold_small: leave `met` empty where the denominator is small (flag small_denominator); by default
+            达标 is judged on every value and the flag and interval say how much to trust it.
 
     Example:
         >>> import qcindicators as qci
@@ -159,7 +162,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{summary}", failures)
     for table, n in gate.quarantined.items():
         ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
-    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set, confidence)
+    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set, confidence,
+                        withhold_small)
     combiner.run()
     counts = {t: tables.n_rows(t) for t in sorted({s.table for s in plan.scans} | {"facilities"}) if t in tables}
     provenance = _provenance(plan, cat, tables, counts, target_set, by, period, confidence)

@@ -27,12 +27,14 @@ def target_sets(definitions=None) -> pd.DataFrame:
 
 
 def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",), period: str = "year",
-          definitions=None, on_invalid: str = "raise", quarantine_dir=None, confidence: float = 0.95) -> Result:
+          definitions=None, on_invalid: str = "raise", quarantine_dir=None, confidence: float = 0.95,
+          withhold_small: bool = False) -> Result:
     """Every target of a plan: values, targets and 达标 per unit of `by` and for the whole region.
 
     Rows for the region have the `by` columns empty. Indicators the data cannot feed appear as one
     row each with NaN value and the flag `not_computable:<missing table or column>`. The result has
     the tidy columns of `compute` plus `target_set`; `result.summary` has one row per target.
+    `withhold_small=True` leaves 达标 empty on rows flagged small_denominator (by default they are judged).
 
     Example:
         >>> import qcindicators as qci
@@ -49,7 +51,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
     ok = [i for i in wanted if not reasons[i]]
     kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir,
-              confidence=confidence)
+              confidence=confidence, withhold_small=withhold_small)
     frames, first, specs = [], None, {}
     if ok:
         # indicators grouped by the patient's county (县域内就诊率) have no facility rows, only county/region ones

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", default=None, help=".csv, .xlsx or .parquet")
     _add_compute_args(p, targets_required=True)
+    p.add_argument("--withhold-small", action="store_true",
+                   help="no 达标 judgement where the denominator is small (flag small_denominator) / 小样本不判定达标")
     p.set_defaults(period="year")
 
     sub.add_parser("targets", help="list the shipped target sets")
@@ -202,7 +204,7 @@ def cmd_check(args) -> int:
     from . import check, read_tables
     result = check(read_tables(args.data, aliases=args.aliases), args.targets, by=_by(args), period=args.period,
                    definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
-                   quarantine_dir=args.quarantine)
+                   quarantine_dir=args.quarantine, withhold_small=args.withhold_small)
     if args.out:
         if args.out.endswith(".xlsx"):
             with pd.ExcelWriter(args.out) as xl:

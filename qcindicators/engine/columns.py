@@ -98,6 +98,7 @@ class ScanContext:
         self._parents: dict[str, ParentIndex] = {}
         self._matches: dict[tuple, np.ndarray] = {}
         self._ledger_batches: set[int] = set()
+        self.zero_based: set[str] = set()   # measures of count indicators (set by the engine)
 
     def users_of(self, table: str, column: str) -> list[str]:
         """Indicators of the plan whose measures on `table` read `column` (for error messages)."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import codes_against
-from ..compile.plan import MeasureNode, Plan, ScanNode
+from ..compile.plan import IndicatorNode, MeasureNode, Plan, ScanNode
 from ..schemas.contract import TABLES
 from ..result.diagnostics import Ledger
 from ..progress import MIN_ROWS, bar
@@ -44,10 +44,11 @@ class Partials:
     group_grain: set[str] = field(default_factory=set)                          # keys already at group grain
     nulls: dict[str, np.ndarray] = field(default_factory=dict)                  # rows whose summed value was missing
     group_support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # support of group-grain measures
+    rows: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)      # all rows of a count's table: zero is a value
 
     def period_range(self) -> tuple[int, int]:
         used = np.zeros(SPAN[self.grain], bool)
-        for _, arr in list(self.support.values()) + list(self.group_support.values()):
+        for _, arr in list(self.support.values()) + list(self.group_support.values()) + list(self.rows.values()):
             used |= arr.any(axis=0)
         idx = np.flatnonzero(used)
         return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
@@ -59,6 +60,11 @@ class Partials:
         return store[key][1][:, p0:p0 + n].copy()
 
 
+def zero_based_measures(plan: Plan) -> set[str]:
+    """Measures of count indicators: a (unit, period) with rows in the table but no event counts 0, not missing."""
+    return {k for n in plan.nodes if isinstance(n, IndicatorNode) and n.kind == "count" for k in n.numerator}
+
+
 class PandasEngine:
     name = "pandas"
 
@@ -68,6 +74,7 @@ class PandasEngine:
         then put each row in the group of its own county column (e.g. the patient's residence)."""
         ctx = ScanContext(tables, facilities, ledger, plan, gate)
         ctx.county_groups = county_groups
+        ctx.zero_based = zero_based_measures(plan)
         ctx.drug_ledger = DrugLineLedger(facilities, grain, ledger)
         partials = Partials(len(facilities), n_groups, grain)
         ctx.prefetch_links()
@@ -126,6 +133,8 @@ class PandasEngine:
             self._report_unplaced(m, w & ~valid, reason, fac, ctx)
             use = w & valid
             acc.add(m.key + "#support", "count", key[use], None)
+            if m.key in ctx.zero_based:      # a count is 0 where the unit has rows in the table but no event
+                acc.add(m.key + "#rows", "count", key[good & valid], None)
             self._measure(m, use, key, get, fac, periods, acc, group_of_fac, ctx, grain)
 
     def _county_measure(self, m, wanted, valid, reason, periods, frame, fac, get, acc, ctx, grain) -> None:
@@ -231,6 +240,8 @@ class _Accumulators:
         for key, arr in self.arrays.items():
             if key.endswith("#support"):
                 partials.support[key[:-8]] = (0, arr.reshape(self.F, self.P))
+            elif key.endswith("#rows"):
+                partials.rows[key[:-5]] = (0, arr.reshape(self.F, self.P))
             elif key.endswith("#null"):
                 partials.nulls[key[:-5]] = arr.reshape(self.F, self.P)
             else:

@@ -33,8 +33,10 @@ class Grid:
 
 class Combiner:
     def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, group_of_fac: np.ndarray,
-                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None, confidence: float = 0.95):
+                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None, confidence: float = 0.95,
+                 withhold_small: bool = False):
         self.plan, self.partials, self.facilities = plan, partials, facilities
+        self.withhold_small = withhold_small   # True: no 达标 judgement on a small_denominator row (the old behaviour)
         self.confidence = confidence
         self.group_of_fac, self.groups, self.facility_grain = group_of_fac, groups, facility_grain
         self.target_set = target_set
@@ -73,6 +75,8 @@ class Combiner:
                     total += self.partials.aligned(self.partials.group_support, k, self.p0, self.P, self.G)
                 continue
             arr = self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F)
+            if k in self.partials.rows:      # a count: every (unit, period) with rows in its table has a value, 0 included
+                arr = arr + self.partials.aligned(self.partials.rows, k, self.p0, self.P, self.F)
             total += self._rollup(arr) if at_groups else arr
         return total > 0
 
@@ -128,7 +132,7 @@ class Combiner:
         base = self.fac_grids[node.base]
         spec = self.plan.specs[node.base]
         t = facility_targets(targets_for(spec, self.target_set, region=False), self.facilities)
-        met = judge(np.where(base.flags & 4, np.nan, base.value), t)
+        met = judge(self._judged_value(base), t)
         n = len(self.facilities)
         counted = np.ones(n, bool)
         if node.where is not None:
@@ -169,8 +173,7 @@ class Combiner:
         spec = self.plan.specs[ident]
         chosen = targets_for(spec, self.target_set, region=not self.facility_grain)
         t = group_targets(facility_targets(chosen, self.facilities), self.group_of_fac, self.G)
-        value_for_judging = np.where(grid.flags & 4, np.nan, grid.value)
-        met = judge(value_for_judging, t)
+        met = judge(self._judged_value(grid), t)
         flags = grid.flags | np.where(t.varies[:, None] & grid.present, 8, 0)
         g, p = np.nonzero(grid.present)
         out = self.groups.iloc[g].reset_index(drop=True)
@@ -190,6 +193,10 @@ class Combiner:
         out["flags"] = [_flag_text(f) for f in flags[g, p]]
         return out
 
+
+    def _judged_value(self, grid: Grid) -> np.ndarray:
+        """达标 is the plan's judgement on the value; a small denominator keeps its flag and interval."""
+        return np.where(grid.flags & 4, np.nan, grid.value) if self.withhold_small else grid.value
 
     def _node(self, ident: str):
         return next(n for n in self.plan.nodes if n.id == ident)

@@ -110,7 +110,7 @@ class IndicatorSpec(_Strict):
     compare: Literal["yoy", "pop"] = "yoy"
     where: str | None = Field(None, description="unit_share: which facilities count (a facility condition)")
     variant_of: str | None = None
-    min_denominator: float | None = Field(None, description="below it the row is flagged small_denominator and 达标 is not judged")
+    min_denominator: float | None = Field(None, description="below it the row is flagged small_denominator (达标 is still judged unless withhold_small)")
     interval: Literal["wilson", "poisson", "none"] | None = Field(
         None, description="confidence interval: default wilson for proportions, poisson (Garwood) for rates, none otherwise")
     plausible_max: float | None = Field(None, description="values above it are flagged implausible_value (a probable unit error)")
