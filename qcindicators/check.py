@@ -9,7 +9,9 @@ import pandas as pd
 
 from .api import _catalog, _uses_county_from, compute
 from .compile.feasibility import missing_inputs
+from .result.grains import class_rows, entry_mask
 from .result.result import Result
+from .spec.model import CLASS_GRAINS
 from .io.tables import read_tables
 
 
@@ -57,27 +59,48 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
         # indicators grouped by the patient's county (县域内就诊率) have no facility rows, only county/region ones
         per_unit = ok if by in ([], ["county"]) else [i for i in ok if not _uses_county_from(cat, i)]
         first = compute(tables, per_unit or ok, by=by if per_unit else [], **kw)
-        frames.append(first.frame if per_unit else first.frame.iloc[0:0])
+        frames.append(first.frame.assign(grain="unit") if per_unit else first.frame.iloc[0:0])
         specs.update(first.specs)
         if by:
             region = compute(tables, ok, by=[], **kw)
-            frames.append(region.frame)
+            frames.append(region.frame.assign(grain="region"))
             specs.update(region.specs)
+        frames += _class_frames(tables, ts, ok, cat, by, first, kw)
     missing = not_computable_rows(reasons, cat)
     if len(missing):
         frames.append(missing)
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
     frame["target_set"] = ts.id
-    columns = ["indicator", *by, "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
-               "ci_low", "ci_high", "flags", "target_set"]
+    extra = [c for c in ("facility_id", "county") if c not in by and c in frame.columns and frame[c].notna().any()]
+    columns = ["indicator", *by, *extra, "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
+               "ci_low", "ci_high", "flags", "grain", "class", "criterion", "target_set"]
     frame = frame.reindex(columns=columns)
     frame["met"] = frame["met"].astype("boolean")
+    frame["grain"] = frame["grain"].fillna("")
+    frame[["class", "criterion"]] = frame[["class", "criterion"]].fillna("")
     result = Result(frame, first.diagnostics if first else pd.DataFrame(), first.provenance if first else {},
                     first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r],
                                                                    columns=["indicator", "reason"]),
                     specs=specs, by=by, facility_names=first.facility_names if first else None)
     result.summary = plan_summary(frame, ts, by, tables.load("facilities"))
     return result
+
+
+def _class_frames(tables, ts, ok: list[str], cat, by: list[str], first, kw) -> list[pd.DataFrame]:
+    """Entries judged once over a class of facilities (share, count, mean, pooled total), from per-facility values;
+    the per-facility values are computed (and listed) even when `by` is not the facility."""
+    entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in ok and not _uses_county_from(cat, t.indicator)]
+    if not entries:
+        return []
+    ids = sorted({t.indicator for t in entries})
+    out = []
+    if by == ["facility_id"] and first is not None:
+        per_facility = first.frame
+    else:
+        per_facility = compute(tables, ids, by=["facility_id"], **kw).frame
+        out.append(per_facility.assign(grain="facility"))
+    out.append(class_rows(per_facility, entries, tables.load("facilities"), {i: cat[i] for i in ids}))
+    return out
 
 
 def not_computable_rows(reasons: dict[str, list[str]], cat) -> pd.DataFrame:
@@ -87,30 +110,19 @@ def not_computable_rows(reasons: dict[str, list[str]], cat) -> pd.DataFrame:
                         columns=["indicator", "period", "value", "unit", "target", "target_op", "flags"])
 
 
-def _entry_facilities(when: str | None, facilities: pd.DataFrame) -> set[str]:
-    """The facilities a target entry's condition selects."""
-    from .engine.expr_eval import as_mask, evaluate
-    from .spec.expr import parse
-    from .result.targets import facility_column
-    if not when:
-        return set(facilities["facility_id"].astype(str))
-    mask = as_mask(evaluate(parse(when), lambda c: facility_column(facilities, c), len(facilities)), len(facilities))
-    return set(facilities["facility_id"].astype(str)[mask])
-
-
 def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFrame) -> pd.DataFrame:
-    """`check(...).summary` from the unit and region rows of the set's indicators: one row per target,
-    how many units met it, how many were judged, and the region value (latest period)."""
+    """`check(...).summary`: one row per target, how many units (or counties) met it, how many were judged,
+    and the value for the region (latest period) at the entry's grain."""
     rows = []
     for t in ts.targets:
         f = frame[frame["indicator"] == t.indicator]
-        units = f[f[by].notna().all(axis=1)] if by else f.iloc[0:0]
-        if "facility_id" in by:       # only the facilities this entry is about
-            units = units[units["facility_id"].astype(str).isin(_entry_facilities(t.when, facilities))]
-        region = f[f[by].isna().all(axis=1)] if by else f
+        units, region = _entry_rows(f, t, by, facilities)
         latest = region.dropna(subset=["period"]).sort_values("period").tail(1)
+        if len(units) and units["period"].notna().any():
+            units = units[units["period"] == units["period"].dropna().max()] if t.grain in CLASS_GRAINS else units
         rows.append({"indicator": t.indicator, "target": t.value or "（方向性目标 / direction only）", "when": t.when or "",
-                     "grain": t.grain, "text": t.text or "", "units_met": int((units["met"] == True).sum()),   # noqa: E712
+                     "grain": t.grain + (" per county" if t.per == "county" else ""), "criterion": t.criterion or "",
+                     "text": t.text or "", "units_met": int((units["met"] == True).sum()),   # noqa: E712
                      "units_judged": int(units["met"].notna().sum()),
                      "region_period": latest["period"].iloc[0] if len(latest) else None,
                      "region_value": latest["value"].iloc[0] if len(latest) else np.nan,
@@ -118,3 +130,15 @@ def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFram
                      "status": f["flags"].iloc[0] if len(f) and str(f["flags"].iloc[0]).startswith("not_computable") else
                                ("direction_only" if t.value is None else "computed")})
     return pd.DataFrame(rows)
+
+
+def _entry_rows(f: pd.DataFrame, t, by: list[str], facilities: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(unit rows, region rows) an entry is judged on: per `by` unit and region, or its class rows."""
+    if t.grain in CLASS_GRAINS:
+        mine = f[(f["grain"] == t.grain) & (f["class"] == (t.when or "")) & (f["criterion"] == (t.criterion or ""))]
+        return (mine, mine.iloc[0:0]) if t.per == "county" else (mine.iloc[0:0], mine)
+    units = f[f["grain"] == "unit"] if by else f.iloc[0:0]
+    if "facility_id" in by and t.grain == "facility":       # only the facilities this entry is about
+        ids = set(facilities["facility_id"].astype(str)[entry_mask(t.when, facilities)])
+        units = units[units["facility_id"].astype(str).isin(ids)]
+    return units, f[f["grain"] == "region"] if by else f[f["grain"] == "unit"]
