@@ -1,7 +1,7 @@
 """Can these tables feed this indicator? Answered from headers alone, before any data is read."""
 from __future__ import annotations
 
-from ..schemas.contract import DERIVED_COLUMNS, FACILITY_ATTRIBUTES, TABLES
+from ..schemas.contract import DERIVED_COLUMNS, DERIVED_FROM_DICTIONARY, FACILITY_ATTRIBUTES, TABLES
 from ..spec.checks import period_column
 from ..spec.expr import columns, links, parse
 from ..spec.load import Catalog
@@ -30,6 +30,9 @@ def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
             need = (need - derived) | {"drug_code", "quantity"}
             if "drug_dictionary" not in tables:
                 reasons.append("missing_table:drug_dictionary")
+            else:
+                reasons += [f"missing_column:drug_dictionary.{DERIVED_FROM_DICTIONARY[c]}" for c in sorted(derived)
+                            if c in DERIVED_FROM_DICTIONARY and DERIVED_FROM_DICTIONARY[c] not in tables.columns("drug_dictionary")]
         if m.table not in tables:
             reasons.append(f"missing_table:{m.table}")
             continue
