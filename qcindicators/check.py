@@ -76,8 +76,8 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
                "ci_low", "ci_high", "flags", "grain", "class", "criterion", "target_set"]
     frame = frame.reindex(columns=columns)
     frame["met"] = frame["met"].astype("boolean")
-    frame["grain"] = frame["grain"].fillna("")
-    frame[["class", "criterion"]] = frame[["class", "criterion"]].fillna("")
+    for c in ("grain", "class", "criterion"):
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
     result = Result(frame, first.diagnostics if first else pd.DataFrame(), first.provenance if first else {},
                     first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r],
                                                                    columns=["indicator", "reason"]),
