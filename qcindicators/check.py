@@ -114,6 +114,7 @@ def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFram
     """`check(...).summary`: one row per target, how many units (or counties) met it, how many were judged,
     and the value for the region (latest period) at the entry's grain."""
     rows = []
+    frame = _with_grain(frame, by)
     for t in ts.targets:
         f = frame[frame["indicator"] == t.indicator]
         units, region = _entry_rows(f, t, by, facilities)
@@ -130,6 +131,14 @@ def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFram
                      "status": f["flags"].iloc[0] if len(f) and str(f["flags"].iloc[0]).startswith("not_computable") else
                                ("direction_only" if t.value is None else "computed")})
     return pd.DataFrame(rows)
+
+
+def _with_grain(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Rows from `compute` (unit and region rows, no grain column yet) labelled as `check` labels them."""
+    if "grain" in frame.columns:
+        return frame
+    unit = frame[by].notna().all(axis=1) if by else pd.Series(False, index=frame.index)
+    return frame.assign(grain=np.where(unit, "unit", "region"), **{"class": "", "criterion": ""})
 
 
 def _entry_rows(f: pd.DataFrame, t, by: list[str], facilities: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

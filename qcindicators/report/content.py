@@ -17,7 +17,9 @@ from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
 from ..progress import bar
+from ..result.grains import class_rows
 from ..result.result import Result
+from ..spec.model import CLASS_GRAINS
 from ..stats.funnel import funnel
 from ..stats.intervals import interval_method
 from ..stats.spc import spc
@@ -150,6 +152,11 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     frame = result.frame[result.frame["indicator"].isin(wanted)]
     missing = not_computable_rows(reasons, cat)
     frame = pd.concat([frame, missing], ignore_index=True) if len(missing) else frame
+    entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in result.specs]
+    if entries:      # judged once over a class of facilities, from the facility rows already computed
+        classes = class_rows(result.frame, entries, tables.load("facilities"), result.specs)
+        frame = pd.concat([frame.assign(grain=np.where(frame["facility_id"].notna(), "unit", "region"), **{"class": "", "criterion": ""}),
+                           classes], ignore_index=True)
     return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
 
 
