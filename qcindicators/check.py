@@ -94,7 +94,7 @@ def _class_frames(tables, ts, ok: list[str], cat, by: list[str], first, kw) -> l
         return []
     ids = sorted({t.indicator for t in entries})
     out = []
-    if by == ["facility_id"] and first is not None:
+    if "facility_id" in by and first is not None:
         per_facility = first.frame
     else:
         per_facility = compute(tables, ids, by=["facility_id"], **kw).frame

@@ -203,3 +203,17 @@ def test_targets_set_keeps_the_other_indicators_own_targets():
 def test_every_plan_entry_names_a_title_not_a_file():
     for ts in builtin_catalog().target_sets.values():
         assert "seeds/" not in ts.source.document and ".txt" not in ts.source.document
+
+
+def test_cli_check_withhold_small(tmp_path, capsys):
+    from qcindicators.cli import main
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, frame in region().items():
+        frame.to_csv(data / f"{name}.csv", index=False)
+    for flag, expected in (([], "True"), (["--withhold-small"], "")):
+        out = tmp_path / f"r{len(flag)}.csv"
+        assert main(["check", str(data), "--targets", "plan-2024-district", *flag, "--out", str(out)]) == 0
+        got = pd.read_csv(out, dtype=str, keep_default_na=False)
+        row = got[(got["indicator"] == "clinical_pathway_completion_rate") & (got["facility_id"] == "B")]
+        assert row["met"].tolist() == [expected] and row["flags"].tolist() == ["small_denominator"]
