@@ -13,7 +13,8 @@ def headers(level: float) -> dict[str, str]:
             "ci_high": f"{pct} CI 上限 high", "unit": "单位 Unit of measure", "target_text": "目标值 Target",
             "met": "达标 Met", "flags": "标记 Flags",
             # plan sheet
-            "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "text": "原文 Plan text",
+            "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "criterion": "每机构条件 Criterion",
+            "text": "原文 Plan text",
             "units_met": "达标机构数 Units met", "units_judged": "判定机构数 Units judged",
             "region_period": "区域时期 Region period", "region_value": "区域值 Region value",
             "region_met": "区域达标 Region met", "status": "状态 Status",

@@ -26,7 +26,7 @@ from ..stats.spc import spc
 from ..io.tables import read_tables
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
-             "access": "服务可及与满意度", "reports": "年报与其他"}
+             "access": "服务可及与满意度", "reports": "年报与其他", "reported": "机构填报"}
 REGION = "全区域 / region"
 MAX_FIGURE_INDICATORS = 24
 OVERVIEW_COLUMNS = ["name_zh", "indicator", "period", "value", "ci_low", "ci_high", "unit", "target_text", "met",
