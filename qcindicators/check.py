@@ -11,6 +11,7 @@ from .api import _catalog, _uses_county_from, compute
 from .compile.feasibility import missing_inputs
 from .result.grains import class_rows, entry_mask
 from .result.result import Result
+from .spec.expr import columns, parse
 from .spec.model import CLASS_GRAINS
 from .io.tables import read_tables
 
@@ -89,7 +90,9 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
 def _class_frames(tables, ts, ok: list[str], cat, by: list[str], first, kw) -> list[pd.DataFrame]:
     """Entries judged once over a class of facilities (share, count, mean, pooled total), from per-facility values;
     the per-facility values are computed (and listed) even when `by` is not the facility."""
-    entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in ok and not _uses_county_from(cat, t.indicator)]
+    have = set(tables.columns("facilities"))
+    entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in ok and not _uses_county_from(cat, t.indicator)
+               and not (t.when and columns(parse(t.when)) - have)]     # a class the data cannot name is not judged
     if not entries:
         return []
     ids = sorted({t.indicator for t in entries})
@@ -128,9 +131,18 @@ def plan_summary(frame: pd.DataFrame, ts, by: list[str], facilities: pd.DataFram
                      "region_period": latest["period"].iloc[0] if len(latest) else None,
                      "region_value": latest["value"].iloc[0] if len(latest) else np.nan,
                      "region_met": latest["met"].iloc[0] if len(latest) else pd.NA,
-                     "status": f["flags"].iloc[0] if len(f) and str(f["flags"].iloc[0]).startswith("not_computable") else
-                               ("direction_only" if t.value is None else "computed")})
+                     "status": _status(f, t, facilities)})
     return pd.DataFrame(rows)
+
+
+def _status(f: pd.DataFrame, t, facilities: pd.DataFrame) -> str:
+    """not_computable (the data lacks an input, or the facilities lack a column the condition names), direction_only, computed."""
+    if len(f) and str(f["flags"].iloc[0]).startswith("not_computable"):
+        return f["flags"].iloc[0]
+    absent = sorted(columns(parse(t.when)) - set(facilities.columns)) if t.when else []
+    if absent:      # an optional column (县人民医院) the data lacks: nobody is selected, which is not "nobody failed"
+        return "not_computable:" + ";".join(f"missing_column:facilities.{c}" for c in absent)
+    return "direction_only" if t.value is None else "computed"
 
 
 def _with_grain(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def _entry_rows(frame: pd.DataFrame, e: TargetSetEntry, facilities: pd.DataFrame
                                    (f"facilities_without_value:{m}" if m else "")) if f) for v, m in zip(value, missing)]
     met = compare(value, e.value)
     return pd.DataFrame({
-        "indicator": e.indicator, "county": out["group"].replace("", None) if e.per == "county" else None,
+        "indicator": e.indicator, "county": out["group"].where(out["group"] != "", None) if e.per == "county" else None,
         "period": out["period"], "numerator": num, "denominator": den, "value": value, "unit": unit,
         "target": float(TARGET_RE.match(e.value).group(2)) if e.value else np.nan,
         "target_op": TARGET_RE.match(e.value).group(1) if e.value else "",

@@ -217,3 +217,10 @@ def test_cli_check_withhold_small(tmp_path, capsys):
         got = pd.read_csv(out, dtype=str, keep_default_na=False)
         row = got[(got["indicator"] == "clinical_pathway_completion_rate") & (got["facility_id"] == "B")]
         assert row["met"].tolist() == [expected] and row["flags"].tolist() == ["small_denominator"]
+
+
+def test_a_condition_on_an_absent_facilities_column_is_not_computable():
+    data = region()
+    data["facilities"] = data["facilities"].drop(columns=["county_hospital"])
+    r = qci.check(data, "plan-2020-county", period="year")
+    assert summary_row(r, "emr_level")["status"] == "not_computable:missing_column:facilities.county_hospital"
