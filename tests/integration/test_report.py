@@ -78,7 +78,7 @@ def test_workbook_cells_agree_with_compute(workbook, sample_dir):
 
 def test_every_figure_is_a_png_of_the_expected_size(report):
     kinds = [f.kind for f in report.figures]
-    assert kinds.count("funnel") == 3 and kinds.count("trend") == 3 and kinds.count("targets") == 1
+    assert kinds.count("funnel") == 7 and kinds.count("trend") == 7 and kinds.count("targets") == 1   # see above
     for fig in report.figures:
         w, h = _png_size(fig.png)
         if fig.kind == "targets":
@@ -92,7 +92,7 @@ def test_html_is_self_contained_and_complete(report, tmp_path):
     path = write_report(report, tmp_path / "report.html")
     page = path.read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    assert page.count("data:image/png;base64,") == len(report.figures) == 7
+    assert page.count("data:image/png;base64,") == len(report.figures) == 15
     for title in ("摘要 Summary", "计划目标 Plan targets", "无法计算 Not computable", "诊断 Diagnostics", "来源 Provenance",
                   "抗菌药物 antibacterial"):
         assert title in page
@@ -121,7 +121,7 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
     import json
     import re
     found = json.loads(_html.unescape(re.search(r'data-probe="([^"]+)"', dom).group(1)))
-    assert found["images"] == found["decoded"] == 7
+    assert found["images"] == found["decoded"] == 15
     assert found["tables"] >= 8 and found["rows"] > 100
     # figures shrink to a narrow window (Chromium keeps a window at least ~500 px wide) and nothing
     # widens the page beyond it: wide tables scroll inside their own box
