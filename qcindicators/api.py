@@ -103,7 +103,7 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
 def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),
             period: str | Sequence[str] = "month", targets: str | Path | None = None, definitions=None,
             on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95,
-            workers: int | None = None, scheduler: str | None = None) -> Result:
+            workers: int | None = None, scheduler: str | None = None, withhold_small: bool = False) -> Result:
     """Compute indicators from input tables.
 
     Args:
@@ -122,6 +122,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
             output; the numbers are the same as in one process.
         scheduler: "local" (a Dask LocalCluster of `workers` processes) or a Dask scheduler address
             ("tcp://host:8786"): the same per-partition work as Dask tasks (pip install "qcindicators[dask]").
+        withhold_small: leave `met` empty where the denominator is small (flag small_denominator); by default
+            达标 is judged on every value and the flag and interval say how much to trust it.
 
     Examples:
         >>> import qcindicators as qci
@@ -152,7 +154,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     ledger = Ledger()
     partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
-    frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence)
+    frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence, withhold_small)
               for p in periods for g, wanted in zip(groupings, per_grouping)]
     columns = list(dict.fromkeys(c for g in groupings for c in g))
     counts = {t: tables.n_rows(t) for t in plan.reads if t in tables}
@@ -231,7 +233,7 @@ def _units_below_facility(groupings: list[list[str]], fac_cols: list[str]) -> li
 
 
 def _combine(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, by: list[str], ids: list[str],
-             target_set, confidence) -> pd.DataFrame:
+             target_set, confidence, withhold_small: bool = False) -> pd.DataFrame:
     unit = next((c for c in by if c in plan.units), None)
     part = partials[(period, unit)]
     if unit is not None:
@@ -239,7 +241,8 @@ def _combine(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, 
             **{unit: part.units[unit].to_numpy(dtype=object)})
         ids, missing = _computable_below_facility(plan, part, ids, unit)
     county_labels = next((c.labels for c in part.county.values()), None)
-    combiner = Combiner(plan, part, facilities, grouping_of(facilities, by, county_labels), target_set, confidence)
+    combiner = Combiner(plan, part, facilities, grouping_of(facilities, by, county_labels), target_set, confidence,
+                        withhold_small)
     combiner.run()
     frame = combiner.frame(ids)
     return pd.concat([frame, missing], ignore_index=True) if unit is not None and len(missing) else frame

@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="FILE",
                    help=".csv, .xlsx, .parquet or a database URL / 结果文件或数据库 (default: print the plan summary only)")
     _add_compute_args(p, targets_required=True, period="year")
+    p.add_argument("--withhold-small", action="store_true",
+                   help="no 达标 judgement where the denominator is small (flag small_denominator) / 小样本不判定达标 "
+                        "(default: off, 达标 judged on every value)")
     _add_source_args(p)
     _add_sql_out_args(p, "qci_check")
 
@@ -337,7 +340,8 @@ def cmd_check(args) -> int:
     from . import check
     result = check(_read(args), args.targets, by=_by(args), period=args.period,
                    definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
-                   quarantine_dir=args.quarantine, workers=args.workers, scheduler=args.scheduler)
+                   quarantine_dir=args.quarantine, workers=args.workers, scheduler=args.scheduler,
+                   withhold_small=args.withhold_small)
     if args.out:
         if args.out.endswith(".xlsx"):
             with pd.ExcelWriter(args.out) as xl:

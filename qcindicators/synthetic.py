@@ -73,7 +73,16 @@ def facilities(rng: np.random.Generator, n: int) -> pd.DataFrame:
         "ownership": np.where(np.arange(n) % 6 == 4, "非公立", "公立"),
         "county": [counties[i % 5] for i in range(n)],
         "city": "连云港市",
+        # the county's 县人民医院: its first public general hospital of level 2 or more
+        "county_hospital": np.where(_first_in_county(counties, level, ftype, n), "是", "否"),
     })
+
+
+def _first_in_county(counties: list[str], level: np.ndarray, ftype: np.ndarray, n: int) -> np.ndarray:
+    county = np.array([counties[i % 5] for i in range(n)])
+    eligible = (level >= 2) & (ftype == "综合") & (np.arange(n) % 6 != 4)
+    first = pd.Series(np.arange(n)[eligible]).groupby(county[eligible]).min()
+    return np.isin(np.arange(n), first.to_numpy())
 
 
 def beds_for(level: np.ndarray, rng) -> np.ndarray:
@@ -101,7 +110,49 @@ def facility_periods(rng, fac: pd.DataFrame, years, beds: np.ndarray) -> pd.Data
             "rational_drug_use_assessed": np.where(rng.random(n) < 0.6, "是", "否"),
             "teleconsultations": np.round(b * rng.uniform(0.5, 2, n) * (1 + 0.3 * k)),
         }))
+    reported = np.random.default_rng(len(years) * 7919 + n)   # its own stream: the other tables do not change
+    rows = [r.assign(**reported_figures(reported, fac, r["open_beds"].to_numpy())) for r in rows]
     return pd.concat(rows, ignore_index=True)
+
+
+def reported_figures(rng, fac: pd.DataFrame, b: np.ndarray) -> dict[str, np.ndarray]:
+    """The optional reported columns (contract.REPORTED_COLUMNS) a commission collects, plausible by level."""
+    n, lv = len(fac), fac["level"].to_numpy()
+    hosp, prim = lv >= 2, fac["facility_type"].to_numpy() == "基层"
+    yes = lambda p: np.where(rng.random(n) < p, "是", "否")   # noqa: E731
+    count = lambda lo, hi: rng.integers(lo, hi, n).astype(float)   # noqa: E731
+    items, waste, hygiene = count(2, 20), np.round(b * rng.uniform(0.5, 1.0, n), 1), count(200, 600)
+    blood = np.where(lv >= 1, np.round(b * rng.uniform(1, 3, n)), 0.0)
+    unified = np.where(lv == 0, count(300, 600), np.nan)
+    paths = np.where(fac["facility_type"].to_numpy() == "中医", count(10, 40), np.nan)
+    return {
+        "rectification_items": items, "rectified_items": np.round(items * rng.uniform(0.85, 1.0, n)),
+        "quality_inspected": yes(np.where(hosp, 0.95, 0.8)), "joint_clinic_sessions": np.where(hosp, count(50, 300), 0.0),
+        "tertiary_capability": np.where(lv == 2, yes(0.4), "否"), "secondary_capability": np.where(prim, yes(0.5), "否"),
+        "tcm_nondrug_therapies": np.where(prim, count(3, 10), count(5, 12)), "teleconsult_connected": yes(np.where(hosp, 0.9, 0.5)),
+        "remote_imaging_connected": yes(0.8), "remote_ecg_connected": yes(0.75),
+        "mutual_recognition_items": np.where(hosp, count(90, 130), count(20, 60)),
+        "mutual_recognition_results": np.round(b * rng.uniform(20, 60, n)), "repeat_test_cost_saved": np.round(b * rng.uniform(0.05, 0.2, n), 1),
+        "regional_lab_connected": yes(0.9), "regional_imaging_connected": yes(0.85), "emr_functions_complete": yes(0.85),
+        "internet_services": yes(np.where(hosp, 0.9, 0.3)), "bedside_settlements": np.round(b * rng.uniform(0.6, 1.4, n)),
+        "self_service_terminals": yes(0.9), "security_protection_level": np.where(hosp, count(2, 4), count(1, 3)),
+        "security_incidents": rng.poisson(0.05, n).astype(float), "fever_clinic": yes(0.9),
+        "model_fever_clinic": np.where(hosp, yes(0.5), "否"), "infectious_disease_beds": np.where(hosp, np.round(b * rng.uniform(0.05, 0.15, n)), 0.0),
+        "convertible_beds": np.where(hosp, np.round(b * rng.uniform(0.05, 0.2, n)), 0.0), "internet_hospital": np.where(lv == 2, yes(0.7), "否"),
+        "hai_surveillance_online": yes(0.95), "medical_waste_online": yes(0.9), "medical_waste_system": yes(0.97), "lab_eqa": yes(0.9),
+        "outpatient_emr": yes(0.9), "major_disputes": rng.poisson(0.02, n).astype(float),
+        "recyclables_total": waste, "recyclables_recovered": np.round(waste * rng.uniform(0.65, 0.85, n), 1),
+        "transfusion_units": blood, "donated_blood_units": np.round(blood * rng.choice([1.0, 0.99], n, p=[0.9, 0.1])),
+        "autologous_transfusion_units": np.round(blood * rng.uniform(0.02, 0.1, n)), "blood_incidents": rng.poisson(0.01, n).astype(float),
+        "clinical_pharmacists": np.where(lv == 3, count(3, 9), np.where(lv == 2, count(1, 5), 0.0)),
+        "hand_hygiene_opportunities": hygiene, "hand_hygiene_compliant": np.round(hygiene * rng.uniform(0.6, 0.9, n)),
+        "unified_drugs_ordered": unified, "unified_drugs_delivered": np.round(unified * rng.uniform(0.85, 1.0, n)),
+        "unified_drug_amount": np.where(lv == 0, np.round(b * rng.uniform(5e3, 9e3, n)), np.nan),
+        "drug_purchase_amount": np.where(lv == 0, np.round(b * 9.5e3), np.nan),
+        "tcm_pathway_diseases": np.round(paths * rng.uniform(0.4, 0.8, n)), "pathway_diseases": paths,
+        "smart_service_level": np.where(hosp, np.clip(lv - 1 + rng.integers(0, 3, n), 0, 5), np.nan),
+        "smart_management_level": np.where(hosp, np.clip(lv - 2 + rng.integers(0, 3, n), 0, 5), np.nan),
+    }
 
 
 def _dates(rng, year: int, n: int) -> np.ndarray:

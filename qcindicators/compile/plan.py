@@ -31,6 +31,11 @@ class Plan:
     needs: dict[str, Needs] = field(default_factory=dict)      # per indicator, for feasibility
     units: tuple[str, ...] = ()     # columns below the facility the request groups by (dept_code, prescriber_id, …)
 
+    @property
+    def zero_based(self) -> set[str]:
+        """Measures of count indicators: a (unit, period) with rows in the table but no event counts 0, not missing."""
+        return {k for n in self.nodes if isinstance(n, IndicatorNode) and n.kind == "count" for k in n.numerator}
+
     def unit_support(self, headers: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
         """Per unit column, the measures that have a value per unit: their row (or its stay or visit) has the
         column, or the definition gives every unit its facility's total (a sum or count, not a distinct count)."""

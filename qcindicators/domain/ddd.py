@@ -137,7 +137,7 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
 def resolve_dictionary(dictionary: pd.DataFrame, include_optional: bool = False) -> pd.DataFrame:
     """One row per dictionary entry: what the library will use for DDDs, and any problem."""
     table = _ddd_lookup()
-    keep = [c for c in ("facility_id", "drug_code", "generic_name", "route", "spec") if c in dictionary.columns]
+    keep = [c for c in ("facility_id", "drug_code", "generic_name", "route", "spec", "essential_drug") if c in dictionary.columns]
     records = dictionary.to_dict("records")          # dictionary rows, not dispensing lines
     resolved = pd.DataFrame([resolve_row(r, table, include_optional) for r in records], index=dictionary.index)
     out = pd.concat([dictionary[keep].reset_index(drop=True), resolved.reset_index(drop=True)], axis=1)
@@ -185,7 +185,7 @@ def _dictionary_rows(codes: pd.Series, line_fac: np.ndarray, resolved: pd.DataFr
 
 def drug_line_attributes(lines: pd.DataFrame, resolved: pd.DataFrame, line_fac: np.ndarray,
                          dict_fac: np.ndarray) -> dict[str, np.ndarray]:
-    """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc.
+    """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc, essential_drug.
 
     A facility's own dictionary entry wins over a shared one (facility_id empty).
     """
@@ -201,4 +201,12 @@ def drug_line_attributes(lines: pd.DataFrame, resolved: pd.DataFrame, line_fac: 
         "is_antibacterial": abx[row],
         "antibacterial_grade": pd.Categorical.from_codes(np.append(grade.codes, -1)[row], categories=grade.categories),
         "atc_code": pd.Categorical.from_codes(np.append(atc.codes, -1)[row], categories=atc.categories),
+        "essential_drug": _essential(resolved)[row],
     }
+
+
+def _essential(resolved: pd.DataFrame) -> np.ndarray:
+    """基本药物 per dictionary entry (+ a last slot for unmapped lines): True, False or missing (None)."""
+    if "essential_drug" not in resolved.columns:
+        return np.full(len(resolved) + 1, None, dtype=object)
+    return np.append(resolved["essential_drug"].astype(object).to_numpy(), None)

@@ -116,6 +116,8 @@ class _ScanBatch:
 
     def __init__(self, scan: ScanNode, frame: pd.DataFrame, fac: np.ndarray, good: np.ndarray, get, ctx: ScanContext):
         self.scan, self.frame, self.fac, self.get, self.ctx = scan, frame, fac, get, ctx
+        self.good = good
+        self.zero_based = ctx.plan.zero_based
         n = len(frame)
         self.wanted = {}
         for m in scan.measures:
@@ -145,6 +147,8 @@ class _ScanBatch:
                     self._report_unplaced(m, w & ~valid, reason)
                 use = w & valid
                 acc.add(m.key, Role.SUPPORT, cells[use])
+                if m.key in self.zero_based:       # a count is 0 where the unit has rows in the table but no event
+                    acc.add(m.key, Role.ROWS, cells[self.good & valid])
                 self._measure(m, use, cells, periods, units, acc)
                 if m.county_from and unit_col is None:
                     self._county_measure(m, w, valid, periods, acc, counties, report=i == 0)

@@ -24,6 +24,7 @@ class Role(Enum):
     VALUE = "value"        # the aggregate itself
     SUPPORT = "support"    # rows that passed the measure's filter and were placed (a row exists for the unit)
     NULLS = "nulls"        # rows whose value to sum was missing (reported in the ledger, never counted)
+    ROWS = "rows"          # a count's table rows: a (unit, period) with rows but no event has the value 0
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Partials:
         """First and last period code in which any measure has a row."""
         used = np.zeros(self.span, bool)
         for key, arr in self.arrays.items():
-            if key.role is Role.SUPPORT:
+            if key.role in (Role.SUPPORT, Role.ROWS):
                 used |= arr.any(axis=0)
         for c in self.county.values():
             for key, arr in c.arrays.items():

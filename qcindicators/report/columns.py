@@ -13,7 +13,8 @@ def headers(level: float) -> dict[str, str]:
             "ci_high": f"{pct} CI 上限 high", "unit": "单位 Unit of measure", "target_text": "目标值 Target",
             "met": "达标 Met", "flags": "标记 Flags",
             # plan sheet
-            "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "text": "原文 Plan text",
+            "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "criterion": "每机构条件 Criterion",
+            "text": "原文 Plan text",
             "units_met": "达标（医院×时期）Met (hospital × period)",
             "units_judged": "判定（医院×时期）Judged (hospital × period)",
             "hospitals_met": "达标医院数 Hospitals met", "hospitals_judged": "判定医院数 Hospitals judged",

@@ -18,7 +18,9 @@ from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
 from ..plot.ranking import ranking_figure
 from ..progress import bar
+from ..result.grains import class_rows
 from ..result.result import Result
+from ..spec.model import CLASS_GRAINS
 from ..stats.funnel import funnel
 from ..stats.intervals import interval_method
 from ..stats.spc import spc
@@ -26,7 +28,7 @@ from ..io.tables import read_tables
 from .scorecard import scorecard_cells, scorecard_indicators
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
-             "access": "服务可及与满意度", "reports": "年报与其他"}
+             "access": "服务可及与满意度", "reports": "年报与其他", "reported": "机构填报"}
 REGION = "全区域 / region"
 MAX_FIGURE_INDICATORS = 24
 OVERVIEW_COLUMNS = ["name_zh", "indicator", "period", "value", "ci_low", "ci_high", "unit", "target_text", "met",
@@ -145,7 +147,9 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
     report = Report(title or ("医疗质量指标报告 · Quality indicator report" + (f" · {name}" if name else "")),
                     result, trends, not_computable, plan, targets, period)
     if figures:
-        report.figures = _figures(report, list(dict.fromkeys(report.scorecard()["indicator"])), ids)
+        ranked = list(dict.fromkeys(report.scorecard()["indicator"]))
+        # funnels and trends for the scorecard's proportions and rates: every figure has its section on the page
+        report.figures = _figures(report, ranked, [i for i in ids if i in ranked])
     return report
 
 
@@ -160,6 +164,11 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     frame = result.frame[result.frame["indicator"].isin(wanted)]
     missing = not_computable_rows(reasons, cat)
     frame = pd.concat([frame, missing], ignore_index=True) if len(missing) else frame
+    entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in result.specs]
+    if entries:      # judged once over a class of facilities, from the facility rows already computed
+        classes = class_rows(result.frame, entries, tables.load("facilities"), result.specs)
+        frame = pd.concat([frame.assign(grain=np.where(frame["facility_id"].notna(), "unit", "region"), **{"class": "", "criterion": ""}),
+                           classes], ignore_index=True)
     return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
 
 

@@ -16,12 +16,14 @@ CELL_COLUMNS = ["unit_name", "is_region", "indicator", "name_zh", "period", "val
 
 
 def scorecard_indicators(rows: pd.DataFrame, plan_ids: list[str] | None) -> list[str]:
-    """The plan's indicators in the plan's order; without a plan, those with a target (then the rest)."""
+    """The plan's indicators in the plan's order (those with a numeric target before direction-only ones);
+    without a plan, those with a target (then the rest)."""
     present = list(dict.fromkeys(rows["indicator"]))
+    targeted = set(rows.loc[rows["target_text"] != "", "indicator"])
     if plan_ids is not None:
         ids = [i for i in dict.fromkeys(plan_ids) if i in set(present)]
+        ids = [i for i in ids if i in targeted] + [i for i in ids if i not in targeted]
     else:
-        targeted = set(rows.loc[rows["target_text"] != "", "indicator"])
         ids = [i for i in present if i in targeted] or present
     return ids[:MAX_INDICATORS]
 

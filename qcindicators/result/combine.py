@@ -36,8 +36,9 @@ class Combiner:
     """One grouping and one period grain of a plan's partials → indicator grids and the tidy rows."""
 
     def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, grouping: Grouping,
-                 target_set: TargetSetSpec | None, confidence: float = 0.95):
+                 target_set: TargetSetSpec | None, confidence: float = 0.95, withhold_small: bool = False):
         self.plan, self.partials, self.facilities = plan, partials, facilities
+        self.withhold_small = withhold_small   # True: no 达标 judgement on a small_denominator row (the old behaviour)
         self.confidence = confidence
         self.grouping, self.group_of_fac, self.groups = grouping, grouping.group_of_fac, grouping.groups
         self.facility_grain = grouping.facility_grain
@@ -91,7 +92,8 @@ class Combiner:
             if self._by_county(k, at_groups):
                 total += self._county(k, Role.SUPPORT)
                 continue
-            arr = self._window(self.partials.array(k, Role.SUPPORT))
+            # a count: every (unit, period) with rows in its table has a value, 0 included
+            arr = self._window(self.partials.array(k, Role.SUPPORT) + self.partials.array(k, Role.ROWS))
             total += self._rollup(arr) if at_groups else arr
         return total > 0
 
@@ -147,7 +149,7 @@ class Combiner:
         base = self.fac_grids[node.base]
         spec = self.plan.specs[node.base]
         t = facility_targets(targets_for(spec, self.target_set, region=False), self.facilities)
-        met = judge(np.where(base.flags & 4, np.nan, base.value), t)
+        met = judge(self._judged_value(base), t)
         n = len(self.facilities)
         counted = np.ones(n, bool)
         if node.where is not None:
@@ -189,8 +191,7 @@ class Combiner:
         spec = self.plan.specs[ident]
         chosen = targets_for(spec, self.target_set, region=not self.facility_grain)
         t = group_targets(facility_targets(chosen, self.facilities), self.group_of_fac, self.G)
-        value_for_judging = np.where(grid.flags & 4, np.nan, grid.value)
-        met = judge(value_for_judging, t)
+        met = judge(self._judged_value(grid), t)
         flags = grid.flags | np.where(t.varies[:, None] & grid.present, 8, 0)
         g, p = np.nonzero(grid.present)
         out = self.groups.iloc[g].reset_index(drop=True)
@@ -210,6 +211,10 @@ class Combiner:
         out["flags"] = [_flag_text(f) for f in flags[g, p]]
         return out
 
+
+    def _judged_value(self, grid: Grid) -> np.ndarray:
+        """达标 is the plan's judgement on the value; a small denominator keeps its flag and interval."""
+        return np.where(grid.flags & 4, np.nan, grid.value) if self.withhold_small else grid.value
 
     def _node(self, ident: str):
         return next(n for n in self.plan.nodes if n.id == ident)

@@ -88,8 +88,65 @@ FACILITIES = TableSpec("facilities", "机构", (
     # extension (not in contract v1): which kind of specialty hospital, for targets that differ by it
     C("specialty", "专科类别", "code", codes={
         "stomatology": ("口腔", "口腔医院"), "oncology": ("肿瘤", "肿瘤医院"), "pediatric": ("儿童", "儿童医院"),
-        "psychiatric": ("精神", "精神病医院", "精神专科"), "obstetric": ("妇产", "妇产医院"), "other": ("其他",)}),
+        "psychiatric": ("精神", "精神病医院", "精神专科"), "obstetric": ("妇产", "妇产医院"),
+        "geriatric": ("老年", "老年病医院"), "other": ("其他",)}),
+    # extension: the county's 县人民医院 (a plan target written for it alone, e.g. 电子病历 ≥ 4 级)
+    C("county_hospital", "县人民医院", "bool"),
 ), key=("facility_id",))
+
+# Reported figures (optional): what a commission collects from each facility every year, for plan targets
+# (docs/plans.md). Numbers are counts or amounts; booleans say whether the facility has it; levels are grades.
+REPORTED_COLUMNS = (
+    C("rectification_items", "整改问题数", "float", min=0),
+    C("rectified_items", "已完成整改问题数", "float", min=0),
+    C("quality_inspected", "接受医疗质量专项检查", "bool"),
+    C("joint_clinic_sessions", "联合门诊场次", "float", min=0),
+    C("tertiary_capability", "达到三级医院服务能力标准", "bool"),
+    C("secondary_capability", "达到二级综合医院服务能力", "bool"),
+    C("tcm_nondrug_therapies", "中医非药物疗法类数", "float", min=0),
+    C("teleconsult_connected", "接入远程会诊系统", "bool"),
+    C("remote_imaging_connected", "开展远程影像", "bool"),
+    C("remote_ecg_connected", "开展远程心电", "bool"),
+    C("mutual_recognition_items", "检查检验互认项目数", "float", min=0),
+    C("mutual_recognition_results", "互认检查检验结果数", "float", min=0),
+    C("repeat_test_cost_saved", "减少重复检查费用(万元)", "float", min=0),
+    C("regional_lab_connected", "接入区域医学检验中心", "bool"),
+    C("regional_imaging_connected", "接入区域医学影像中心", "bool"),
+    C("emr_functions_complete", "电子病历系统功能完善", "bool"),
+    C("internet_services", "开通线上预约等互联网服务", "bool"),
+    C("bedside_settlements", "床旁结算人次", "float", min=0),
+    C("self_service_terminals", "设自助服务终端", "bool"),
+    C("security_protection_level", "网络安全等级保护级别", "int", min=0, max=5),
+    C("security_incidents", "患者信息安全事件数", "float", min=0),
+    C("fever_clinic", "建成发热门诊", "bool"),
+    C("model_fever_clinic", "示范发热门诊", "bool"),
+    C("infectious_disease_beds", "可开放传染病收治床位数", "float", min=0),
+    C("convertible_beds", "平疫结合可转换床位数", "float", min=0),
+    C("internet_hospital", "建成互联网医院", "bool"),
+    C("hai_surveillance_online", "医院感染监测信息化", "bool"),
+    C("medical_waste_online", "医疗废物全过程信息化监管", "bool"),
+    C("medical_waste_system", "纳入医疗废物收集处置体系", "bool"),
+    C("recyclables_total", "可回收物产生量", "float", min=0),
+    C("recyclables_recovered", "可回收物回收量", "float", min=0),
+    C("lab_eqa", "参加临床检验室间质评", "bool"),
+    C("outpatient_emr", "推行门急诊电子病历", "bool"),
+    C("major_disputes", "重大医疗纠纷及伤医事件数", "float", min=0),
+    C("transfusion_units", "临床用血量(U)", "float", min=0),
+    C("donated_blood_units", "其中来自无偿献血(U)", "float", min=0),
+    C("autologous_transfusion_units", "自体输血量(U)", "float", min=0),
+    C("blood_incidents", "采供血事故数", "float", min=0),
+    C("clinical_pharmacists", "临床药师数", "float", min=0),
+    C("hand_hygiene_opportunities", "手卫生观察时机数", "float", min=0),
+    C("hand_hygiene_compliant", "手卫生执行时机数", "float", min=0),
+    C("unified_drugs_ordered", "三统一药品订购品规数", "float", min=0),
+    C("unified_drugs_delivered", "三统一药品配送到位品规数", "float", min=0),
+    C("unified_drug_amount", "三统一药品使用金额", "float", min=0),
+    C("drug_purchase_amount", "药品使用总金额", "float", min=0),
+    C("tcm_pathway_diseases", "中医临床路径病种数", "float", min=0),
+    C("pathway_diseases", "临床路径病种总数", "float", min=0),
+    C("smart_service_level", "智慧服务分级", "int", min=0, max=5),
+    C("smart_management_level", "智慧管理分级", "int", min=0, max=5),
+)
 
 FACILITY_PERIODS = TableSpec("facility_periods", "机构填报", (
     C("facility_id", "机构代码", "id", True),
@@ -110,6 +167,7 @@ FACILITY_PERIODS = TableSpec("facility_periods", "机构填报", (
     C("liability_insured", "参加医疗责任保险", "bool"),
     C("rational_drug_use_assessed", "已开展合理用药考核", "bool"),
     C("teleconsultations", "远程医疗服务人次", "float", min=0),
+    *REPORTED_COLUMNS,
 ), key=("facility_id", "period"))
 
 DISCHARGES = TableSpec("discharges", "住院病案首页", (
@@ -259,6 +317,8 @@ for _d in (
     Derivation("drug_orders", "is_antibacterial", **_DRUG_INPUTS, doc="drug in the Chinese 抗菌药物 scope (J01, J02, P01AB)"),
     Derivation("drug_orders", "antibacterial_grade", **_DRUG_INPUTS, doc="非限制/限制/特殊使用级 from the dictionary"),
     Derivation("drug_orders", "atc_code", **_DRUG_INPUTS, doc="resolved ATC code"),
+    Derivation("drug_orders", "essential_drug", _DRUG_INPUTS["inputs"], ("drug_dictionary", "drug_dictionary.essential_drug"),
+               _DRUG_INPUTS["records"], doc="基本药物 from the dictionary (needs drug_dictionary.essential_drug)"),
     Derivation("referrals", "direction", ("from_facility_id", "to_facility_id"), lookups=("facilities.level",), given=True,
                doc="转诊方向: up to a higher level, down to a lower one"),
 ):
@@ -290,7 +350,8 @@ LINKS: dict[tuple[str, str], Link] = {(k.parent, k.child): k for k in (
 # The parent row's date a child may take as its period: a stay's discharge date (discharge-cohort basis).
 STAY_DATE = "discharges.discharge_date"
 
-FACILITY_ATTRIBUTES = ("level", "grade", "facility_type", "ownership", "county", "city", "facility_name", "specialty")
+FACILITY_ATTRIBUTES = ("level", "grade", "facility_type", "ownership", "county", "city", "facility_name", "specialty",
+                       "county_hospital")
 
 
 def table_columns(table: str) -> set[str]:

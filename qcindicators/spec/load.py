@@ -175,6 +175,10 @@ def _check_target_set(spec: TargetSetSpec, file: str, cat: Catalog) -> None:
         if t.indicator not in cat.definitions:
             issues.append(DefinitionIssue(file, None, spec.id, f"targets.{i}.indicator",
                                           f"未知指标 / unknown indicator {t.indicator!r}." + did_you_mean(t.indicator, cat.definitions)))
+        elif t.grain == "class_total" and cat[t.indicator].kind not in ("ratio", "proportion", "rate"):
+            issues.append(DefinitionIssue(file, None, spec.id, f"targets.{i}.grain",
+                                          "class_total 只适用于比值类指标（分子、分母可相加）/ class_total pools numerators and "
+                                          f"denominators: it needs a ratio, proportion or rate, not kind {cat[t.indicator].kind!r}"))
         if t.when:
             issues += [DefinitionIssue(file, None, spec.id, f"targets.{i}.when", m)
                        for _, m in check_expression(t.when, (), set(FACILITY_ATTRIBUTES) | {"facility_id"}, "a target condition")]

@@ -130,7 +130,7 @@ class IndicatorSpec(_Strict):
     compare: Literal["yoy", "pop"] = "yoy"
     where: str | None = Field(None, description="unit_share: which facilities count (a facility condition)")
     variant_of: str | None = None
-    min_denominator: float | None = Field(None, description="below it the row is flagged small_denominator and 达标 is not judged")
+    min_denominator: float | None = Field(None, description="below it the row is flagged small_denominator (达标 is still judged unless withhold_small)")
     interval: Literal["wilson", "poisson", "none"] | None = Field(
         None, description="confidence interval: default wilson for proportions, poisson (Garwood) for rates, none otherwise")
     plausible_max: float | None = Field(None, description="values above it are flagged implausible_value (a probable unit error)")
@@ -175,15 +175,37 @@ class IndicatorSpec(_Strict):
         return out
 
 
+Grain = Literal["facility", "region", "class_total", "facility_share", "facility_count", "facility_mean"]
+CLASS_GRAINS = ("class_total", "facility_share", "facility_count", "facility_mean")
+
+
 class TargetSetEntry(_Strict):
+    """One target of a plan. `grain` says what the plan judges: each facility (`facility`), the region total
+    (`region`), or once over the class of facilities `when` selects: their pooled total (`class_total`), the
+    share (%) or number of them whose own value meets `criterion` (`facility_share`, `facility_count`), or the
+    mean of their values (`facility_mean`); `per: county` judges a class grain in each county instead."""
+
     indicator: str
     value: str | None = None
     when: str | None = None
-    grain: Literal["facility", "region"] = "facility"
+    grain: Grain = "facility"
+    criterion: str | None = Field(None, description='facility_share / facility_count: what each facility must meet, e.g. ">= 5"')
+    per: Literal["region", "county"] = "region"
     text: str | None = Field(None, description="the plan's own words")
     note: str | None = None
 
-    _check = field_validator("value", mode="before")(TargetSpec._check.__func__)
+    _check = field_validator("value", "criterion", mode="before")(TargetSpec._check.__func__)
+
+    @model_validator(mode="after")
+    def _criterion_fits_grain(self):
+        counts = self.grain in ("facility_share", "facility_count")
+        if counts != (self.criterion is not None):
+            raise ValueError("facility_share / facility_count 需要 criterion（每个机构须满足的条件），其他粒度不用 / "
+                             "facility_share and facility_count need a `criterion`; other grains take none")
+        if self.per == "county" and self.grain not in CLASS_GRAINS:
+            raise ValueError("per: county 只用于按机构类别判定的粒度 / `per: county` goes with a class grain "
+                             f"({', '.join(CLASS_GRAINS)})")
+        return self
 
     def as_target(self) -> TargetSpec:
         return TargetSpec(value=self.value, when=self.when, note=self.note)

@@ -42,7 +42,8 @@ def test_shipped_json_schemas_are_current():
     assert shipped("target_set.schema.json") == target_set_schema()
 
 
-@pytest.mark.parametrize("plan", ["plan-2024-district", "plan-2021-city-lianyungang"])
+@pytest.mark.parametrize("plan", ["plan-2020-county", "plan-2021-city-lianyungang", "plan-2024-city", "plan-2024-county",
+                                  "plan-2024-district", "plan-2026-medical-affairs", "plan-secondary-hospital-quality"])
 def test_plan_check_golden(plan):
     """A plan's per-target summary on the committed sample; regenerate with QCI_REGEN_GOLDEN=1 and review."""
     sample = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"

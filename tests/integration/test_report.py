@@ -71,7 +71,7 @@ def test_workbook_cells_agree_with_compute(workbook, sample_dir):
     # the 达标 column is coloured by conditional formatting, green and red
     rules = [r for rng in ws.conditional_formatting for r in rng.rules]
     assert {r.formula[0].split("=")[1] for r in rules} == {'"达标"', '"未达标"', '"不判定"'}
-    assert len(workbook["图表 Figures"]._images) == 13
+    assert len(workbook["图表 Figures"]._images) == 19
     # counts without decimals, percentages with one, DDDs/100 patient-days with two
     cells = {c.column: c for c in ws[[r for r in range(2, 20) if ws.cell(r, 2).value == "antibacterial_use_density"][0]]}
     assert [cells[j].number_format for j in (6, 7, 8)] == ["#,##0.0", "#,##0", "#,##0.00"]
@@ -80,18 +80,20 @@ def test_workbook_cells_agree_with_compute(workbook, sample_dir):
 def test_scorecard_sheet_reads_like_the_html(workbook, report):
     ws = workbook["记分卡 Scorecard"]
     header = [c.value for c in ws[1]]
-    assert header[0] == "医院 Hospital" and header[-1] == "抗菌药物使用强度\n<= 40"
+    col = header.index("抗菌药物使用强度\n<= 40") + 1
+    assert header[0] == "医院 Hospital" and len(header) == 1 + report.scorecard()["indicator"].nunique()
     assert ws.cell(2, 1).value == "全区域 / region"                     # the region on top
     cells = report.scorecard()
     aud = cells[(cells["indicator"] == "antibacterial_use_density") & cells["is_region"]].iloc[0]
-    assert ws.cell(2, len(header)).value == f"{aud['text']} {aud['mark']} {aud['arrow']}".strip()
-    assert ws.cell(2, len(header)).fill.fgColor.rgb.endswith("DFF3E3") == (aud["met"] == "达标")
+    assert ws.cell(2, col).value == f"{aud['text']} {aud['mark']} {aud['arrow']}".strip()
+    assert ws.cell(2, col).fill.fgColor.rgb.endswith("DFF3E3") == (aud["met"] == "达标")
 
 
 def test_every_figure_is_a_png_of_the_expected_size(report):
     kinds = [f.kind for f in report.figures]
+    # a ranking for each of the 12 scorecard indicators; funnel and trend for its 3 proportions or rates
     assert kinds.count("funnel") == 3 and kinds.count("trend") == 3 and kinds.count("targets") == 1
-    assert kinds.count("ranking") == report.scorecard()["indicator"].nunique() == 6
+    assert kinds.count("ranking") == report.scorecard()["indicator"].nunique() == 12
     for fig in report.figures:
         w, h = _png_size(fig.png)
         if fig.kind in ("targets", "ranking"):
@@ -106,7 +108,7 @@ def test_html_is_self_contained_and_complete(report, tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page and "<script" not in page
     # the scorecard replaces the 达标 overview figure; every other figure is in its indicator's section
-    assert page.count("data:image/png;base64,") == len(report.figures) - 1 == 12
+    assert page.count("data:image/png;base64,") == len(report.figures) - 1 == 18
     assert page.index('id="scorecard"') < page.index('id="indicators"') < page.index('id="appendix"')
     assert "<td>library.version</td><td>" + qci.__version__ + "</td>" in page    # text values stay text
     for title in ("摘要 Summary", "计划目标 Plan targets", "无法计算 Not computable", "诊断 Diagnostics", "来源 Provenance",
@@ -163,7 +165,7 @@ def test_html_fits_a_desktop_and_a_phone_in_headless_chromium(report, tmp_path):
     desk = _in_chromium(path, 1280, tmp_path / "report-1280.png")
     phone = _in_chromium(path, 390, tmp_path / "report-390.png")
     for found in (desk, phone):
-        assert found["images"] == found["decoded"] == 12
+        assert found["images"] == found["decoded"] == 18
         assert found["page"] <= found["viewport"], found            # the document never scrolls sideways
         assert found["widest"] <= found["viewport"], found          # nor does any table outside the appendix
         assert found["first"] == "全区域 / region" and found["cards"] == 13

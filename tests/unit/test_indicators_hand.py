@@ -62,8 +62,8 @@ def test_antibacterial_use_density_by_facility_month():
     assert f1.loc["2024-01", "value"] == pytest.approx(126.0)
     # February: 1 DDD over 14 patient-days
     assert f1.loc["2024-02", "value"] == pytest.approx(100 / 14)
-    # fewer than 100 patient-days: flagged, not judged
-    assert "small_denominator" in f1.loc["2024-01", "flags"] and pd.isna(f1.loc["2024-01", "met"])
+    # fewer than 100 patient-days: flagged, and still judged (withhold_small=True leaves it blank)
+    assert "small_denominator" in f1.loc["2024-01", "flags"] and f1.loc["2024-01", "met"] == (f1.loc["2024-01", "value"] <= 40)
     assert f1.loc["2024-01", "target"] == 40 and f1.loc["2024-01", "target_op"] == "<="
     f2 = rows(r, facility_id="F2")
     # F2 dispensed in February but discharged nobody: zero denominator, NaN, flagged
