@@ -17,7 +17,7 @@ from ..errors import did_you_mean
 from ..schemas.contract import TABLES
 from .aliases import header_map, normalise_header
 from .dburl import DatabaseError, db_errors, mask_url, open_engine
-from .pgcopy import copy_batches
+from .pgcopy import arrow_type, copy_batches
 from .tables_map import TablesMap, load_tables_map
 from .window import OWN_DATE, STAY_CHILDREN, Window
 
@@ -80,7 +80,8 @@ class DatabaseSource:
         with db_errors(self.engine, self.table), self.engine.connect() as conn:
             if self.engine.dialect.driver == "psycopg":
                 conn.exec_driver_sql("SELECT 1")     # opens the (read-only) transaction COPY then runs in
-                yield from copy_batches(conn, stmt, headers, encode, rows)
+                types = self.column_types()
+                yield from copy_batches(conn, stmt, {h: arrow_type(types[h]) for h in headers}, encode, rows)
                 return
             result = conn.execution_options(stream_results=True, yield_per=rows).execute(stmt)
             for part in result.partitions(rows):

@@ -97,10 +97,13 @@ def open_engine(url, read_only: bool = True):
 @contextmanager
 def db_errors(engine, what: str = ""):
     """Turn a driver's error into a bilingual DatabaseError naming the masked URL, never the password."""
+    from pyarrow import ArrowInvalid
     from sqlalchemy.exc import SQLAlchemyError
+    dbapi = getattr(engine.dialect, "loaded_dbapi", None)
+    raw = (dbapi.Error,) if dbapi is not None and hasattr(dbapi, "Error") else ()   # COPY runs on the driver itself
     try:
         yield
-    except SQLAlchemyError as err:
+    except (SQLAlchemyError, ArrowInvalid, *raw) as err:
         detail = scrub(str(getattr(err, "orig", None) or err), engine.url).strip().splitlines()
         first = next((line for line in detail if line.strip()), type(err).__name__)
         lowered = first.lower()

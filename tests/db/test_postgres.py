@@ -123,3 +123,15 @@ def test_window_is_pushed_down_and_the_result_trimmed_to_it(pg_sample):
     assert len(merged) > 1000
     pd.testing.assert_series_equal(merged["value"], merged["value_all"], check_names=False)
     pd.testing.assert_series_equal(merged["numerator"], merged["numerator_all"], check_names=False)
+
+
+def test_an_error_while_streaming_exits_2_without_the_password(pg_url, pg_password, capsys):
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:   # a view that fails only when its rows are produced, inside COPY
+        conn.execute(sa.text("CREATE SCHEMA odd; CREATE VIEW odd.facilities AS SELECT 'F1'::text AS facility_id, "
+                             "(1 / (random() * 0)::int)::text AS level, '综合' AS facility_type, '公立' AS ownership"))
+    engine.dispose()
+    assert main(["validate", pg_url, "--schema", "odd"]) == 2
+    err = capsys.readouterr().err
+    assert "division by zero" in err and "数据库读写失败" in err and "(facilities)" in err
+    assert pg_password not in err and "qci:***@" in err
