@@ -15,6 +15,7 @@ from .compile.plan import Plan, compile_plan
 from .schemas.contract import TABLES
 from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
+from .engine.conditions import with_conditions
 from .engine.pandas_engine import PandasEngine
 from .engine.parallel import default_workers, run_partitioned
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
@@ -147,7 +148,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     units = _units_below_facility(groupings, tables.columns("facilities"))
     ids, skipped = _select(cat, tables, indicators)
     per_grouping, skipped = _county_grouping(cat, ids, skipped, groupings, explicit=indicators is not None)
-    plan = compile_plan(cat, [i for i in ids if any(i in g for g in per_grouping)], units)
+    plan = compile_plan(cat, [i for i in ids if any(i in g for g in per_grouping)], units, target_set)
     gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
     facilities = _checked_facilities(tables, gate)
     _whole_table_checks(plan, tables, facilities, gate)
@@ -241,6 +242,7 @@ def _combine(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, 
             **{unit: part.units[unit].to_numpy(dtype=object)})
         ids, missing = _computable_below_facility(plan, part, ids, unit)
     county_labels = next((c.labels for c in part.county.values()), None)
+    facilities = with_conditions(facilities, plan.conditions)
     combiner = Combiner(plan, part, facilities, grouping_of(facilities, by, county_labels), target_set, confidence,
                         withhold_small)
     combiner.run()

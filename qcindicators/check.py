@@ -9,6 +9,7 @@ import pandas as pd
 
 from .api import _catalog, compute, uses_county_from
 from .compile.feasibility import missing_by_indicator
+from .engine.conditions import with_conditions
 from .result.grains import class_rows, entry_mask
 from .result.result import Result
 from .spec.expr import columns, parse
@@ -70,7 +71,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
             per_facility = _rows_of(first.frame, ["facility_id"], union)
             if "facility_id" not in by:
                 frames.append(per_facility.assign(grain="facility"))
-            frames.append(class_rows(per_facility, entries, tables.load("facilities"), {t.indicator: cat[t.indicator] for t in entries}))
+            frames.append(class_rows(per_facility, entries, facilities_with_conditions(tables, ts), {t.indicator: cat[t.indicator] for t in entries}))
     missing = not_computable_rows(reasons, cat)
     if len(missing):
         frames.append(missing)
@@ -87,8 +88,13 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
                     first.plan_text if first else "", pd.DataFrame([{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r],
                                                                    columns=["indicator", "reason"]),
                     specs=specs, by=by, facility_names=first.facility_names if first else None)
-    result.summary = plan_summary(frame, ts, by, tables.load("facilities"))
+    result.summary = plan_summary(frame, ts, by, facilities_with_conditions(tables, ts))
     return result
+
+
+def facilities_with_conditions(tables, ts) -> pd.DataFrame:
+    """The facilities with the target set's conditions evaluated (the plan's conditions, by the engine)."""
+    return with_conditions(tables.load("facilities"), [t.when for t in ts.targets if t.when])
 
 
 def _class_entries(tables, ts, ok: list[str], cat) -> list:

@@ -24,6 +24,8 @@ def explain_plan(plan) -> str:
         unit = "facility" if s.facility == TABLES[s.table].facility_column else s.facility
         lines.append(f"scan {i}: {s.table} by {unit} × period of {s.basis}")
         lines += [f"  - {m.text}" for m in s.measures]
+    for c in plan.conditions:
+        lines.append(f"condition (on each facility, for targets): {c}")
     lines.append("indicators:")
     measures = {m.key: m for m in plan.measures()}
     for n in plan.nodes:

@@ -15,6 +15,7 @@ from ..spec.checks import period_column
 from ..spec.expr import Op, parse
 from ..spec.load import Catalog
 from ..spec.model import IndicatorSpec, MeasureSpec
+from .conditions import conditions_of
 from .explain import explain_plan
 from .nodes import GrowthNode, IndicatorNode, LinkRequest, MeasureNode, ScanNode, UnitShareNode
 from .reads import Needs, TableRead, missing, needs_of, table_reads
@@ -30,6 +31,7 @@ class Plan:
     links: tuple[LinkRequest, ...] = ()
     needs: dict[str, Needs] = field(default_factory=dict)      # per indicator, for feasibility
     units: tuple[str, ...] = ()     # columns below the facility the request groups by (dept_code, prescriber_id, …)
+    conditions: tuple[str, ...] = ()   # facility conditions targets and unit shares are judged with
 
     @property
     def zero_based(self) -> set[str]:
@@ -130,7 +132,7 @@ def _indicator_node(spec: IndicatorSpec, measures: dict[str, MeasureNode], own: 
     return IndicatorNode(spec.id, spec.kind, num, den, spec.scale)
 
 
-def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = ()) -> Plan:
+def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = (), target_set=None) -> Plan:
     """Compile the indicators `ids` (and whatever they build on) into one plan; `units`: columns below
     the facility the request also groups by (each read where a table, or a row's stay, has it)."""
     order = _order(catalog, ids)
@@ -150,5 +152,6 @@ def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = ()) ->
              for m in measures.values() for child, cond in m.link_requests()}
     return Plan([ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()], nodes, list(ids),
                 {i: catalog[i] for i in order}, table_reads(needs_of(measures.values(), units)), tuple(links.values()),
-                {i: needs_of(own[i]) for i in order}, units)
+                {i: needs_of(own[i]) for i in order}, units,
+                tuple(conditions_of([catalog[i] for i in order], target_set)))
 

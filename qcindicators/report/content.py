@@ -18,6 +18,7 @@ from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
 from ..plot.ranking import ranking_figure
 from ..progress import bar
+from ..check import facilities_with_conditions
 from ..result.grains import class_rows
 from ..result.result import Result
 from ..spec.model import CLASS_GRAINS
@@ -166,10 +167,10 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     frame = pd.concat([frame, missing], ignore_index=True) if len(missing) else frame
     entries = [t for t in ts.targets if t.grain in CLASS_GRAINS and t.indicator in result.specs]
     if entries:      # judged once over a class of facilities, from the facility rows already computed
-        classes = class_rows(result.frame, entries, tables.load("facilities"), result.specs)
+        classes = class_rows(result.frame, entries, facilities_with_conditions(tables, ts), result.specs)
         frame = pd.concat([frame.assign(grain=np.where(frame["facility_id"].notna(), "unit", "region"), **{"class": "", "criterion": ""}),
                            classes], ignore_index=True)
-    return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
+    return plan_summary(frame, ts, ["facility_id"], facilities_with_conditions(tables, ts))
 
 
 LABEL_LENGTH = {"year": 4, "quarter": 6, "month": 7}      # 2024, 2024Q1, 2024-01

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 
 from ..compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
-from ..engine.expr_eval import as_mask, evaluate
 from ..engine.partials import PartialKey, Partials, Role
 from ..engine.periods import YOY_LAG, label
+from ..spec.expr import to_text
 from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
 from .grouping import Grouping
-from .targets import OPS, facility_column, facility_targets, group_targets, judge, targets_for
+from .targets import OPS, condition_mask, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
               16: "attribute_needs_facility_grain", 32: "implausible_value"}
@@ -150,11 +150,7 @@ class Combiner:
         spec = self.plan.specs[node.base]
         t = facility_targets(targets_for(spec, self.target_set, region=False), self.facilities)
         met = judge(self._judged_value(base), t)
-        n = len(self.facilities)
-        counted = np.ones(n, bool)
-        if node.where is not None:
-            get = lambda c: facility_column(self.facilities, c)   # noqa: E731
-            counted = as_mask(evaluate(node.where, get, n), n)
+        counted = condition_mask(self.facilities, to_text(node.where) if node.where is not None else None)
         judged = (~np.isnan(met)) & counted[:, None]
         num, den = np.where(judged, met, 0.0), judged.astype(float)
         present = base.present & counted[:, None]

@@ -10,20 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.expr_eval import as_mask, evaluate
-from ..spec.expr import parse
 from ..spec.model import TARGET_RE, IndicatorSpec, TargetSetEntry
-from .targets import facility_column, tolerance
+from .targets import condition_mask, facility_column, tolerance
 
 CLASS_UNITS = {"facility_share": ("%", "%"), "facility_count": ("facilities", "家")}
 
 
 def entry_mask(when: str | None, facilities: pd.DataFrame) -> np.ndarray:
     """The facilities a target entry's condition selects (an absent optional column selects none)."""
-    n = len(facilities)
-    if not when:
-        return np.ones(n, bool)
-    return as_mask(evaluate(parse(when), lambda c: facility_column(facilities, c), n), n)
+    return condition_mask(facilities, when)
 
 
 def compare(values: np.ndarray, target: str | None) -> np.ndarray:

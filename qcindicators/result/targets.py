@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.expr_eval import as_mask, evaluate
-from ..spec.expr import parse
+from ..compile.conditions import condition_column
+from ..errors import QCIError
 from ..spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
 
 OPS = ["<=", ">=", "<", ">", "=="]
@@ -43,13 +43,22 @@ def facility_column(facilities: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(facilities), dtype=object)
 
 
+def condition_mask(facilities: pd.DataFrame, when: str | None) -> np.ndarray:
+    """Which facilities a condition selects: the plan's condition column, evaluated by the engine."""
+    if not when:
+        return np.ones(len(facilities), bool)
+    col = condition_column(when)
+    if col not in facilities.columns:
+        raise QCIError(f"条件未编入计划 / the condition {when!r} was not compiled into the plan")
+    return facilities[col].to_numpy(dtype=bool)
+
+
 def facility_targets(targets: list[TargetSpec], facilities: pd.DataFrame) -> UnitTargets:
     n = len(facilities)
     number, op = np.full(n, np.nan), np.full(n, -1)
     undecided = np.ones(n, bool)
-    get = lambda c: facility_column(facilities, c)   # noqa: E731
     for t in targets:
-        hit = undecided & (as_mask(evaluate(parse(t.when), get, n), n) if t.when else np.ones(n, bool))
+        hit = undecided & condition_mask(facilities, t.when)
         number[hit], op[hit] = t.number, OPS.index(t.op)
         undecided &= ~hit
     return UnitTargets(number, op, np.zeros(n, bool))
