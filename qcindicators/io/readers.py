@@ -9,9 +9,10 @@ import pandas as pd
 
 from ..schemas.contract import TABLES
 from ..errors import InputDataError, UnknownTableError, did_you_mean
+from .coerce import NULL_TOKENS
 
 EXTENSIONS = (".parquet", ".csv", ".xlsx")
-NA_VALUES = ["", "NA", "N/A", "NULL", "null", "NaN", "nan", "None", "-"]
+NA_VALUES = sorted(NULL_TOKENS)
 _ZH_TABLE_NAMES = {t.zh: t.name for t in TABLES.values()}
 
 
