@@ -10,7 +10,7 @@ from ..schemas.contract import TABLES
 from ..errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
 from .aliases import AliasMap, header_map, load_aliases
 from .coerce import canonicalise
-from .readers import FileSource, FrameSource, find_table_files, table_name_for
+from .readers import FileSource, FrameSource, find_table_files, table_name_for, unreadable_as_input_error
 from ..schemas.failures import concat_failures, empty_failures
 
 # Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
@@ -126,25 +126,26 @@ class Tables:
         need, dictionary = self._headers_for(name, set(columns))
         import pyarrow.parquet as pq
         start = 0
-        for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):
-            raw = batch.to_pandas(date_as_object=False, ignore_metadata=True)
-            frame, failures = canonicalise(raw, name, self._aliases.get(name))
-            yield start, frame, failures
-            start += len(frame)
+        with unreadable_as_input_error(src.path):
+            for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):
+                raw = batch.to_pandas(date_as_object=False, ignore_metadata=True)
+                frame, failures = canonicalise(raw, name, self._aliases.get(name))
+                yield start, frame, failures
+                start += len(frame)
 
     def known_rows(self, name: str) -> int | None:
         """The row count where it costs nothing (Parquet metadata), else None: never reads a table for it."""
         src = self._source(name)
         if src.kind == "parquet":
             import pyarrow.parquet as pq
-            return pq.ParquetFile(src.path).metadata.num_rows
+            with unreadable_as_input_error(src.path):
+                return pq.ParquetFile(src.path).metadata.num_rows
         return None
 
     def n_rows(self, name: str) -> int | None:
         src = self._source(name)
         if src.kind == "parquet":
-            import pyarrow.parquet as pq
-            return pq.ParquetFile(src.path).metadata.num_rows
+            return self.known_rows(name)
         return len(self.load(name))
 
     def __getitem__(self, name: str) -> pd.DataFrame:
