@@ -209,14 +209,21 @@ def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
 
 
 def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, gate: Gate) -> None:
-    """Checks that need a whole table, only where the plan reads the columns they are about."""
-    reads = plan.table_columns()
-    for table in {s.table for s in plan.scans}:
+    """Checks that need a whole table, on every table the plan reads: the promises validate makes."""
+    for table in sorted(tables_read(plan) & set(tables.names)):
         gate.add(required_column_failures(tables, table))
-        if TABLES[table].key and set(TABLES[table].key) <= reads.get(table, set()) and table != "discharges":
-            gate.add(key_failures(tables, table))
-    if "encounter_id" in reads.get("procedures", set()):
+        gate.add(key_failures(tables, table))     # a duplicated stay would be counted twice
+    if "procedures" in tables_read(plan) and "discharges" in tables:
         gate.add(procedure_parent_failures(tables, facilities))
+
+
+def tables_read(plan: Plan) -> set[str]:
+    """Every table a computation reads: its scans, and the stays that date procedures and drug lines.
+    (Issue 12 moves this decision into the compiled plan.)"""
+    read = {s.table for s in plan.scans}
+    if any(s.basis.startswith("discharges.") for s in plan.scans):
+        read.add("discharges")
+    return read
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:

@@ -119,7 +119,8 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
         strength, unit, sproblem = parse_spec(row.get("spec"), _is_combination(atc))
         strength_source = "spec"
     per_pack = 1.0
-    if isinstance(row.get("dispensing_unit"), str) and row["dispensing_unit"].strip() in PACK_UNITS:
+    if row.get("dispensing_unit") == "pack" or (isinstance(row.get("dispensing_unit"), str)
+                                                 and row["dispensing_unit"].strip() in PACK_UNITS):
         per_pack = pack_count(row.get("spec"))
         if math.isnan(per_pack):
             sproblem = sproblem or "pack_size_unknown"
