@@ -218,12 +218,9 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
 
 
 def tables_read(plan: Plan) -> set[str]:
-    """Every table a computation reads: its scans, and the stays that date procedures and drug lines.
-    (Issue 12 moves this decision into the compiled plan.)"""
-    read = {s.table for s in plan.scans}
-    if any(s.basis.startswith("discharges.") for s in plan.scans):
-        read.add("discharges")
-    return read
+    """Every table a computation reads: its scans, the tables exists() looks into, the stays that date
+    procedures and drug lines, the drug dictionary. (Issue 12 moves this decision into the compiled plan.)"""
+    return set(plan.table_columns()) - {"facilities"}
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:

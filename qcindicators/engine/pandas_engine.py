@@ -22,6 +22,7 @@ from ..progress import MIN_ROWS, bar
 from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext
 from .drug_ledger import DrugLineLedger
+from .implausible import flag_implausible
 from .expr_eval import as_mask, as_values, evaluate
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 
@@ -99,6 +100,7 @@ class PandasEngine:
                 bad = ctx.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
                 get = ColumnProvider(frame, table, fac, ctx, offset)
+                flag_implausible(table, reads, frame, get, fac, ~bad, ctx, grain)
                 for scan in scans:
                     unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
                     self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)

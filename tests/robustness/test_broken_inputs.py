@@ -162,7 +162,7 @@ CASES = [
     ("fake-xlsx", replace_file("visits.xlsx", b"visit_id,facility_id\n1,2\n", remove="visits.csv"), [],
      (BAD, "visits.xlsx"), (BAD, "visits.xlsx")),
     ("empty-file", replace_file("visits.csv", b""), [], (BAD, "empty file"), (BAD, "empty file")),
-    ("header-only", replace_file("referrals.csv", b"referral_id,from_facility_id,to_facility_id,referral_date\n"), [],
+    ("header-only", replace_file("referrals.csv", b"referral_id,from_facility_id,to_facility_id,referral_date,direction\n"), [],
      (BAD, "no data rows"), (BAD, "no data rows")),
     ("unknown-table-name", rename_file("visits.csv", "vists.csv"), [], (BAD, "Did you mean: visits"), (BAD, "Did you mean: visits")),
     ("gbk-file-ok", text("facilities", lambda b: b.decode("utf-8").encode("gbk")), [], (OK, None), (OK, None)),
