@@ -7,6 +7,9 @@ uniqueness and, for operations, that their stay exists.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -119,6 +122,8 @@ class Gate:
 
     def __init__(self, on_invalid: str, directory=None):
         self.on_invalid, self.directory = on_invalid, directory
+        if on_invalid == "quarantine" and directory is not None:
+            clear_quarantine(directory)      # a complete fresh set per run: never appended across runs
         self.parts: list[pd.DataFrame] = []
         self.quarantined: dict[str, int] = {}
         self._whole: dict[str, np.ndarray] = {}    # rows failed by whole-table checks (keys, parents)
@@ -162,15 +167,40 @@ class Gate:
         write_quarantined(self.directory, table, frame[bad], np.flatnonzero(bad) + offset + 1, failures)
 
 
-def write_quarantined(directory, table: str, rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> None:
-    """Append set-aside rows to DIRECTORY/TABLE.csv with their 1-based row numbers and reasons."""
-    from pathlib import Path
+def clear_quarantine(directory) -> None:
+    """Start a run's quarantine set afresh: remove the TABLE.csv files an earlier run left (and nothing else)."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        (directory / f"{name}.csv").unlink(missing_ok=True)
+
+
+def write_quarantined(directory, table: str, rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> None:
+    """Append set-aside rows to DIRECTORY/TABLE.csv with their 1-based row numbers and reasons.
+
+    A cell that failed holds the value as read (not the missing value it was coerced to). The files hold
+    patient-level rows, so they are created readable by their owner only."""
+    directory = Path(directory)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
                .groupby("row")["reason"].agg("; ".join))
-    out = rows.copy()
+    out = _as_read(rows.reset_index(drop=True), row_numbers, failures)
     out.insert(0, "_row", row_numbers)
     out.insert(1, "_reason", reasons.reindex(row_numbers).to_numpy())
     path = directory / f"{table}.csv"
-    out.to_csv(path, index=False, encoding="utf-8-sig", mode="a" if path.exists() else "w", header=not path.exists())
+    new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "a", encoding="utf-8-sig" if new else "utf-8", newline="") as fh:
+        out.to_csv(fh, index=False, header=new)
+
+
+def _as_read(rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> pd.DataFrame:
+    """The failing cells put back to their values as read, from the failure table."""
+    pos = pd.Index(row_numbers)
+    for column, f in failures[failures["column"].isin(rows.columns)].groupby("column"):
+        at = pos.get_indexer(f["row"].to_numpy())
+        ok = at >= 0
+        if ok.any():
+            values = rows[column].astype(object).to_numpy(copy=True)
+            values[at[ok]] = f["value"].to_numpy()[ok]
+            rows = rows.assign(**{column: values})
+    return rows
