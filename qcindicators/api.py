@@ -18,7 +18,8 @@ from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_inputs
 from .result.result import Result
-from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
+from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures,
+                              row_failures)
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
@@ -213,6 +214,7 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
     for table in sorted(tables_read(plan) & set(tables.names)):
         gate.add(required_column_failures(tables, table))
         gate.add(key_failures(tables, table))     # a duplicated stay would be counted twice
+        gate.add(row_failures(tables, table, facilities))   # every column: the rows set aside never depend on the request
     if "procedures" in tables_read(plan) and "discharges" in tables:
         gate.add(procedure_parent_failures(tables, facilities))
 

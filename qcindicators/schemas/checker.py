@@ -48,6 +48,13 @@ class TableChecker:
         return failures, bad
 
 
+def row_failures(tables, table: str, facilities: pd.DataFrame | None) -> pd.DataFrame:
+    """Every row check on every column of `table`, as validate runs them, batch by batch."""
+    checker = TableChecker(table, None, facilities)
+    return concat_failures([checker.check(frame, offset, read_failures)[0]
+                            for offset, frame, read_failures in tables.batches(table, tables.columns(table))])
+
+
 def key_failures(tables, table: str) -> pd.DataFrame:
     """Duplicate keys over the whole table, reading only the key columns."""
     key = [c for c in TABLES[table].key if c in tables.columns(table)]
@@ -164,7 +171,10 @@ class Gate:
         return f.drop_duplicates(["table", "column", "row"], keep="first").reset_index(drop=True) if len(f) else f
 
     def _write(self, table, frame, bad, offset, failures) -> None:
-        write_quarantined(self.directory, table, frame[bad], np.flatnonzero(bad) + offset + 1, failures)
+        rows = np.flatnonzero(bad) + offset + 1
+        known = concat_failures([failures] + [p[(p["table"] == table) & p["row"].isin(rows)] for p in self.parts])
+        known = known.drop_duplicates(["column", "row"]) if len(known) else known
+        write_quarantined(self.directory, table, frame[bad], rows, known)
 
 
 def clear_quarantine(directory) -> None:

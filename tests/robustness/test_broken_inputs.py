@@ -110,8 +110,8 @@ CASES = [
     ("dispensing-unit-box", column("drug_dictionary", "dispensing_unit", "box"), [], (OK, None), (OK, None)),
     ("dispensing-unit-chinese", column("drug_dictionary", "dispensing_unit", "盒"), [], (OK, None), (OK, None)),
     ("dispensing-unit-unknown", column("drug_dictionary", "dispensing_unit", "箱子"), [], (BAD, "dispensing_unit"), (BAD, "dispensing_unit")),
-    # a column no indicator reads cannot change a number: compute leaves it to validate
-    ("sex-unknown", cell("discharges", "sex", "X"), [], (BAD, "sex"), (OK, None)),
+    # compute checks every column of a table it reads, as validate: the rows it sets aside never depend on the request
+    ("sex-unknown", cell("discharges", "sex", "X"), [], (BAD, "sex"), (BAD, "sex")),
     ("bool-unknown", cell("procedures", "is_surgery", "maybe"), [], (BAD, "is_surgery"), (BAD, "is_surgery")),
     ("facility-type-unknown", cell("facilities", "facility_type", "医院"), [], (BAD, "facility_type"), (BAD, "facility_type")),
     # numbers

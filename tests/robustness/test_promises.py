@@ -1,0 +1,122 @@
+"""compute keeps the promises validate makes; bad cells fail or flag, never change a number silently."""
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import qcindicators as qci
+from qcindicators.errors import InputDataError
+from tests.conftest import facilities
+
+
+def stays(n=4):
+    return pd.DataFrame({"encounter_id": [f"E{i}" for i in range(n)], "facility_id": "F1",
+                         "admit_date": "2024-01-01", "discharge_date": "2024-01-05", "total_cost": "1000"})
+
+
+def tables(disc=None, proc=None):
+    out = {"facilities": facilities(), "discharges": stays() if disc is None else disc}
+    out["procedures"] = proc if proc is not None else pd.DataFrame(
+        {"encounter_id": ["E0", "E1"], "facility_id": "F1", "op_code": "47.09", "op_date": "2024-01-02", "is_surgery": "是"})
+    return out
+
+
+def surgery(t, **kw):
+    r = qci.compute(t, ["surgery_share"], period="year", **kw).to_frame()
+    row = r[r["facility_id"] == "F1"].iloc[0]
+    return row["numerator"], row["denominator"]
+
+
+def test_clean_stays_hand_computed():
+    assert surgery(tables()) == (2, 4)
+
+
+def test_duplicated_stay_is_never_counted_twice():
+    disc = pd.concat([stays(), stays().iloc[[3]]], ignore_index=True)
+    with pytest.raises(InputDataError, match="unique_key"):
+        surgery(tables(disc))
+    assert not qci.validate(tables(disc)).ok
+
+
+def test_quarantine_fresh_owner_only_and_as_read(tmp_path):
+    disc = stays()
+    disc.loc[1, "discharge_date"] = "2999-12-31"
+    q = tmp_path / "q"
+    for _ in range(2):      # two runs: one complete set, never appended
+        qci.compute(tables(disc), ["surgery_share"], period="year", on_invalid="quarantine", quarantine_dir=q)
+    written = pd.read_csv(q / "discharges.csv", dtype=str, encoding="utf-8-sig")
+    assert len(written) == 1 and written.loc[0, "discharge_date"] == "2999-12-31" and written.loc[0, "_row"] == "2"
+    assert "1900–2100" in written.loc[0, "_reason"]
+    assert stat.S_IMODE(os.stat(q / "discharges.csv").st_mode) == 0o600
+
+
+def test_diagnostics_summary_counts_rows_once_and_names_facilities():
+    disc = stays()
+    disc["los_days"] = ["400", "3", "3", "3"]
+    r = qci.compute(tables(disc), ["average_length_of_stay", "surgery_share"], period="year")
+    text = r.diagnostics_summary()
+    assert "discharges [implausible_value]: 1 rows in 1 facilities" in text and "in 0 facilities" not in text
+
+
+BAD_FORMS = ["inf", "-inf", "1e400", "12,34", "1.234,56", "1,2,3", "abc", "2999-12-31", "0001-01-01", "１２,３"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=st.integers(0, 3), column=st.sampled_from(["total_cost", "admit_date", "discharge_date"]),
+       bad=st.sampled_from(BAD_FORMS))
+def test_a_bad_cell_fails_or_is_set_aside_never_silent(row, column, bad):
+    disc = stays()
+    disc.loc[row, column] = bad
+    clean = surgery(tables())
+    try:
+        got = surgery(tables(disc))
+    except InputDataError as err:
+        assert column in str(err)
+        return
+    assert got == clean      # accepted only when the value read is the same as the original's meaning
+    r = qci.compute(tables(disc), ["surgery_share"], period="year", on_invalid="quarantine")
+    assert r.diagnostics["check"].eq("quarantined").any() or got == clean
+
+
+def test_subset_independence():
+    """The rows an indicator uses never depend on what else is requested."""
+    from qcindicators.synthetic import Size, generate_tables
+    t = qci.read_tables(generate_tables(Size(n_facilities=2, years=(2024,), discharges_per_bed=0.05, drug_lines_per_stay=2,
+                                             visits_per_bed=0.1)))
+    disc = t["discharges"].copy()
+    disc.loc[3, "total_cost"] = -5.0            # a bad row: set aside in every computation that reads it
+    t = t.replace({"discharges": disc})
+    ids = ["surgery_share", "inpatient_cost_per_discharge", "average_length_of_stay", "antibacterial_use_density"]
+    alone = {i: qci.compute(t, [i], period="year", on_invalid="quarantine").to_frame() for i in ids}
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        subset = list(rng.choice(ids, size=rng.integers(2, len(ids) + 1), replace=False))
+        together = qci.compute(t, subset, period="year", on_invalid="quarantine").to_frame()
+        for i in subset:
+            mine = together[together["indicator"] == i].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine[["numerator", "denominator"]], alone[i][["numerator", "denominator"]])
+
+
+BOMB = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
+    f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("content, fragment", [(BOMB, "alias"), ("a: &x [1, *x]\n", "recursive alias")])
+def test_yaml_bomb_refused_quickly_in_bounded_memory(tmp_path, content, fragment):
+    assert len(BOMB) < 600
+    path = tmp_path / "bomb.yaml"
+    path.write_text(content)
+    script = textwrap.dedent(f"""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))
+        from qcindicators.cli import main
+        sys.exit(main(["explain", "x", "--definitions", {str(path)!r}]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
