@@ -18,8 +18,8 @@ from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_inputs
 from .result.result import Result
-from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures,
-                              row_failures)
+from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, procedures_of_stays,
+                              required_column_failures, row_failures)
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
@@ -217,6 +217,8 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
         gate.add(row_failures(tables, table, facilities))   # every column: the rows set aside never depend on the request
     if "procedures" in tables_read(plan) and "discharges" in tables:
         gate.add(procedure_parent_failures(tables, facilities))
+        if gate.on_invalid == "quarantine":
+            gate.add(procedures_of_stays(tables, facilities, gate.whole_rows("discharges")))
 
 
 def tables_read(plan: Plan) -> set[str]:

@@ -107,6 +107,18 @@ def procedure_parent_failures(tables, facilities: pd.DataFrame) -> pd.DataFrame:
                          "手术操作对应的住院记录不在病案首页（同一机构）中", "no discharge with this encounter_id in the same facility")
 
 
+def procedures_of_stays(tables, facilities: pd.DataFrame, stay_rows: np.ndarray) -> pd.DataFrame:
+    """The procedures of set-aside stays (1-based discharge rows) go with them, as in validate's quarantine."""
+    if not len(stay_rows) or "procedures" not in tables:
+        return empty_failures()
+    proc = tables.load("procedures", ["facility_id", "encounter_id"])
+    gone = tables.load("discharges", ["facility_id", "encounter_id"]).iloc[np.asarray(stay_rows, np.int64) - 1]
+    hit = ~missing_parent(facility_codes(proc["facility_id"], facilities), proc["encounter_id"],
+                          facility_codes(gone["facility_id"], facilities), gone["encounter_id"])
+    return make_failures(proc, "procedures", "encounter_id", np.flatnonzero(hit), "parent_quarantined",
+                         "所属住院记录已被隔离", "its discharge was quarantined")
+
+
 def required_column_failures(tables, table: str) -> pd.DataFrame:
     """Required columns missing from the headers (no data read)."""
     have = set(tables.columns(table))
@@ -142,6 +154,10 @@ class Gate:
             self.parts.append(failures)
             for table, rows in failures[failures["row"] > 0].groupby("table")["row"]:
                 self._whole[table] = np.union1d(self._whole.get(table, np.array([], np.int64)), rows.to_numpy(np.int64))
+
+    def whole_rows(self, table: str) -> np.ndarray:
+        """1-based rows of `table` failed by whole-table checks so far."""
+        return self._whole.get(table, np.array([], np.int64))
 
     def check(self, checker: TableChecker, frame: pd.DataFrame, offset: int, read_failures: pd.DataFrame) -> np.ndarray:
         failures, bad = checker.check(frame, offset, read_failures)

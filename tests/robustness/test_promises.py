@@ -56,6 +56,22 @@ def test_quarantine_fresh_owner_only_and_as_read(tmp_path):
     assert stat.S_IMODE(os.stat(q / "discharges.csv").st_mode) == 0o600
 
 
+def test_procedures_of_a_set_aside_stay_go_with_it_as_in_validate(tmp_path):
+    disc = stays()
+    disc.loc[0, "total_cost"] = "-5"                 # E0 fails; its procedure must not be counted either
+    t = tables(disc)
+    t["procedures"]["op_level"] = "4"
+    report = qci.validate(t, on_invalid="quarantine")
+    assert report.quarantined == {"discharges": 1, "procedures": 1}
+    r = qci.compute(t, ["level4_surgery_share"], period="year", on_invalid="quarantine", quarantine_dir=tmp_path / "q")
+    quarantined = r.diagnostics[r.diagnostics["check"] == "quarantined"].set_index("table")["rows"]
+    assert quarantined["procedures"] == 1
+    row = r.to_frame().query("facility_id == 'F1'").iloc[0]
+    assert (row["numerator"], row["denominator"]) == (1, 1)      # E1's operation only
+    written = pd.read_csv(tmp_path / "q" / "procedures.csv", dtype=str, encoding="utf-8-sig")
+    assert written["encounter_id"].tolist() == ["E0"] and "quarantined" in written.loc[0, "_reason"]
+
+
 def test_diagnostics_summary_counts_rows_once_and_names_facilities():
     disc = stays()
     disc["los_days"] = ["400", "3", "3", "3"]
