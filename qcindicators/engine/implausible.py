@@ -17,12 +17,15 @@ LIMITS = {
 PERIOD_DATE = {"discharges": "discharge_date"}
 
 
-def flag_implausible(table: str, reads: set[str], frame, get, fac: np.ndarray, good: np.ndarray, ctx, grain: str) -> None:
-    """Ledger lines for the rows of this batch (those that passed the checks) beyond LIMITS, on columns the plan reads."""
+def flag_implausible(table: str, reads: set[str], frame, get, fac: np.ndarray, good: np.ndarray, ctx,
+                     grain: str) -> dict[str, np.ndarray]:
+    """Ledger lines for the rows of this batch (those that passed the checks) beyond LIMITS, on columns the
+    plan reads; returns {column: facility × period cells holding such rows} for the result's flags."""
     limits = [lim for lim in LIMITS.get(table, ()) if lim[0] in reads]
     date = PERIOD_DATE.get(table)
+    cells: dict[str, np.ndarray] = {}
     if not limits or date not in frame.columns:
-        return
+        return cells
     periods = to_grain(month_codes(frame[date]), grain)
     placed = good & (fac >= 0) & (periods >= 0) & (periods < SPAN[grain])
     n_fac = len(ctx.facilities)
@@ -35,3 +38,14 @@ def flag_implausible(table: str, reads: set[str], frame, get, fac: np.ndarray, g
             counts = np.bincount(key, minlength=n_fac * SPAN[grain]).reshape(n_fac, SPAN[grain])
             ctx.ledger.add_grid(table, "implausible_value", counts, fac_ids, lambda p: label(p, grain), zh, en,
                                 affects=column)
+            cells[column] = np.unique(key)
+    return cells
+
+
+def mark_measures(scans, cells: dict[str, np.ndarray], store: dict, size: int) -> None:
+    """Measures reading a flagged column: their facility × period cells are marked (flag implausible_value)."""
+    for scan in scans:
+        for m in scan.measures:
+            for column, keys in cells.items():
+                if column in m.reads():
+                    store.setdefault(m.key, (0, np.zeros(size)))[1][keys] = 1.0

@@ -22,7 +22,7 @@ from ..progress import MIN_ROWS, bar
 from ..schemas.checker import Gate, TableChecker
 from .columns import ColumnProvider, ScanContext
 from .drug_ledger import DrugLineLedger
-from .implausible import flag_implausible
+from .implausible import flag_implausible, mark_measures
 from .expr_eval import as_mask, as_values, evaluate
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
 
@@ -45,6 +45,7 @@ class Partials:
     group_grain: set[str] = field(default_factory=set)                          # keys already at group grain
     nulls: dict[str, np.ndarray] = field(default_factory=dict)                  # rows whose summed value was missing
     group_support: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # support of group-grain measures
+    implausible: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)    # cells with implausible rows (0/1)
 
     def period_range(self) -> tuple[int, int]:
         used = np.zeros(SPAN[self.grain], bool)
@@ -100,7 +101,8 @@ class PandasEngine:
                 bad = ctx.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame[TABLES[table].facility_column], ctx.fac_index)
                 get = ColumnProvider(frame, table, fac, ctx, offset)
-                flag_implausible(table, reads, frame, get, fac, ~bad, ctx, grain)
+                cells = flag_implausible(table, reads, frame, get, fac, ~bad, ctx, grain)
+                mark_measures(scans, cells, partials.implausible, partials.n_facilities * SPAN[grain])
                 for scan in scans:
                     unit = fac if scan.facility == TABLES[table].facility_column else codes_against(frame[scan.facility], ctx.fac_index)
                     self._scan_batch(scan, frame, unit, ~bad, get, ctx, acc, group_of_fac, grain)
