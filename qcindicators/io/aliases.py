@@ -47,10 +47,10 @@ def load_aliases(aliases: AliasMap | str | Path | None) -> dict[str, dict[str, s
             raise InputDataError(f"别名表中的表名未知 / unknown table in aliases: {table!r}.{did_you_mean(table, TABLES)}")
         cols = TABLES[table].by_name
         for header, canonical in dict(mapping).items():
-            if canonical not in cols:
+            if not isinstance(canonical, str) or canonical not in cols:
                 raise InputDataError(
                     f"别名 {header!r} 指向未知列 / alias {header!r} maps to unknown column {table}.{canonical}."
-                    + did_you_mean(canonical, cols))
+                    + did_you_mean(str(canonical), cols))
         out[table] = {str(k): str(v) for k, v in mapping.items()}
     return out
 

@@ -178,6 +178,11 @@ CASES = [
     ("aliases-yaml-syntax", extra_file("a.yaml", "discharges: {a: b\n"), ["--aliases", "{parent}/a.yaml"], None, (BAD, "a.yaml")),
     ("aliases-wrong-shape", extra_file("a.yaml", "- discharges\n- total_cost\n"), ["--aliases", "{parent}/a.yaml"], None,
      (BAD, "a.yaml")),
+    ("aliases-list-value", extra_file("a.yaml", "discharges: {费用: [total_cost]}\n"), ["--aliases", "{parent}/a.yaml"], None,
+     (BAD, "unknown column")),
+    ("aliases-bomb", extra_file("a.yaml", "a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
+        f"{c}: &{c} [" + ",".join([f"*{p}"] * 10) + "]\n" for p, c in zip("abcde", "bcdef"))),
+     ["--aliases", "{parent}/a.yaml"], None, (BAD, "alias")),
 ]
 
 
