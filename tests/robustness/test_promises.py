@@ -145,9 +145,15 @@ def test_yaml_bomb_refused_quickly_in_bounded_memory(tmp_path, content, fragment
     path.write_text(content)
     script = textwrap.dedent(f"""
         import resource, sys
-        resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))
+        resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))     # a runaway expansion dies here, not the machine
+        import qcindicators.api
         from qcindicators.cli import main
-        sys.exit(main(["explain", "x", "--definitions", {str(path)!r}]))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        code = main(["explain", "x", "--definitions", {str(path)!r}])
+        grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        print("grown_kb", grown_kb)
+        sys.exit(code)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert int(proc.stdout.split("grown_kb")[1]) < 100 * 1024          # under 100 MB
