@@ -214,7 +214,7 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
     for table in sorted(tables_read(plan) & set(tables.names)):
         gate.add(required_column_failures(tables, table))
         gate.add(key_failures(tables, table))     # a duplicated stay would be counted twice
-        gate.add(row_failures(tables, table, facilities))   # every column: the rows set aside never depend on the request
+        gate.add(row_failures(tables, table, facilities), covers=table)   # every column: never dependent on the request
     if "procedures" in tables_read(plan) and "discharges" in tables:
         gate.add(procedure_parent_failures(tables, facilities))
         if gate.on_invalid == "quarantine":

@@ -116,7 +116,9 @@ class Tables:
         src = self._source(name)
         cached = self._cache.get(name)
         covered = cached is not None and (cached[0] is None or set(columns) <= cached[0])
-        if src.kind != "parquet" or covered:
+        # a table that will be kept anyway is read once, whole: later reads of it then cost nothing
+        small = src.kind == "parquet" and (self.known_rows(name) or 0) <= CACHE_ROWS
+        if src.kind != "parquet" or covered or small:
             frame, failures = self._load(name, columns)
             for start in range(0, max(len(frame), 1), rows):
                 part = frame.iloc[start:start + rows]

@@ -147,9 +147,13 @@ class Gate:
         self.quarantined: dict[str, int] = {}
         self._whole: dict[str, np.ndarray] = {}    # rows failed by whole-table checks (keys, parents)
         self._set_aside: dict[str, np.ndarray] = {}  # 1-based row numbers already counted, per table
+        self._covered: set[str] = set()              # tables whose every row check ran whole (row_failures)
 
-    def add(self, failures: pd.DataFrame) -> None:
-        """Failures found outside the batches (whole-table checks): their rows are left out too."""
+    def add(self, failures: pd.DataFrame, covers: str | None = None) -> None:
+        """Failures found outside the batches (whole-table checks): their rows are left out too.
+        `covers`: these are every row check of that table (row_failures), so batches need not repeat them."""
+        if covers:
+            self._covered.add(covers)
         if len(failures):
             self.parts.append(failures)
             for table, rows in failures[failures["row"] > 0].groupby("table")["row"]:
@@ -160,7 +164,10 @@ class Gate:
         return self._whole.get(table, np.array([], np.int64))
 
     def check(self, checker: TableChecker, frame: pd.DataFrame, offset: int, read_failures: pd.DataFrame) -> np.ndarray:
-        failures, bad = checker.check(frame, offset, read_failures)
+        if checker.table in self._covered:
+            failures, bad = empty_failures(), np.zeros(len(frame), bool)
+        else:
+            failures, bad = checker.check(frame, offset, read_failures)
         if len(failures):
             self.parts.append(failures)
         whole = self._whole.get(checker.table)

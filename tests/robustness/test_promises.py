@@ -138,7 +138,7 @@ BOMB = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
     f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi"))
 
 
-@pytest.mark.parametrize("content, fragment", [(BOMB, "alias"), ("a: &x [1, *x]\n", "recursive alias")])
+@pytest.mark.parametrize("content, fragment", [(BOMB, "alias"), ("a: &x [1, *x]\n", "recursive alias")], ids=["bomb", "recursive"])
 def test_yaml_bomb_refused_quickly_in_bounded_memory(tmp_path, content, fragment):
     assert len(BOMB) < 600
     path = tmp_path / "bomb.yaml"
