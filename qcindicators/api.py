@@ -21,7 +21,8 @@ from .engine.parallel import default_workers, run_partitioned
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_by_indicator
 from .result.result import Result
-from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
+from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, procedures_of_stays,
+                              required_column_failures, row_failures)
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
@@ -301,7 +302,12 @@ def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
 
 
 def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, gate: Gate) -> None:
-    """The whole-table checks the plan lists for every table it reads (facilities are checked first, apart)."""
+    """The whole-table checks the plan lists for every table it reads (facilities are checked first, apart).
+
+    The row checks of a table the engine streams run in that same pass, on every column (so the rows set
+    aside never depend on what else was requested); a table read only for its keys (the stays that date
+    drug lines) is checked whole here.
+    """
     for table, read in plan.reads.items():
         if table == "facilities" or table not in tables:
             continue
@@ -309,11 +315,16 @@ def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, ga
             if check == "required_columns":
                 gate.add(required_column_failures(tables, table))
             elif check == "unique_key":
-                gate.add(key_failures(tables, table))
+                gate.add(key_failures(tables, table))        # a duplicated stay would be counted twice
             elif check == "parent:discharges" and table == "procedures":
                 gate.add(procedure_parent_failures(tables, facilities))
+                if gate.on_invalid == "quarantine":          # the operations of a set-aside stay go with it: the
+                    gate.add(row_failures(tables, "discharges", facilities), covers="discharges")   # stays, checked first
+                    gate.add(procedures_of_stays(tables, facilities, gate.whole_rows("discharges")))
             else:
                 raise QCIError(f"计划中的检查无法执行 / the plan asks for a check this engine does not know: {table} {check}")
+        if table not in plan.passes() and table != "drug_dictionary":
+            gate.add(row_failures(tables, table, facilities), covers=table)
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputDataError, QCIError
+from .errors import (DefinitionError, InputDataError, MissingColumnError, MissingTableError, QCIError,
+                     UnknownTableError, UnknownTargetSetError)
 
 EXIT_INVALID_DATA = 2
+EXIT_INTERNAL = 3
+BAD_INPUT = (InputDataError, DefinitionError, UnknownTableError, MissingTableError, MissingColumnError,
+             UnknownTargetSetError)
 
 
 PERIODS = ["month", "quarter", "year"]
@@ -203,14 +207,24 @@ def main(argv: list[str] | None = None) -> int:
         set_enabled(False)
     try:
         return COMMANDS[args.command](args)
-    except InputDataError as err:
-        print(str(err), file=sys.stderr)
-        return EXIT_INVALID_DATA
-    except (QCIError, FileNotFoundError) as err:
+    except Exception as err:   # every exception: a message, never a traceback unless --debug
         if args.debug:
             raise
-        print(f"错误 / error: {err}", file=sys.stderr)
-        return 1
+        code, text = exit_status(err)
+        print(text + "\n（加 --debug 查看详情 / run with --debug for details）", file=sys.stderr)
+        return code
+
+
+def exit_status(err: Exception) -> tuple[int, str]:
+    """(exit code, message): 2 for bad input or definitions, 1 for a wrong request, 3 for a bug of ours."""
+    if isinstance(err, BAD_INPUT):
+        return EXIT_INVALID_DATA, str(err) if isinstance(err, InputDataError) else f"错误 / error: {err}"
+    if isinstance(err, (QCIError, FileNotFoundError)):
+        return 1, f"错误 / error: {err}"
+    if isinstance(err, (OSError, MemoryError)):
+        return EXIT_INVALID_DATA, f"错误 / error: {type(err).__name__}: {err}"
+    first = str(err).splitlines()[0] if str(err) else ""
+    return EXIT_INTERNAL, f"内部错误（请报告）/ internal error (please report it): {type(err).__name__}: {first}"
 
 
 def cmd_validate(args) -> int:

@@ -11,8 +11,8 @@ import pandas as pd
 from .schemas.contract import TABLES
 from .errors import InputDataError
 from .io.tables import Tables
-from .schemas.checker import (TableChecker, key_failures, procedure_parent_failures, required_column_failures,
-                      write_quarantined)
+from .schemas.checker import (TableChecker, clear_quarantine, key_failures, procedure_parent_failures,
+                              required_column_failures, write_quarantined)
 from .schemas.failures import concat_failures, make_failures
 from .schemas.rules import facility_codes, missing_parent
 
@@ -166,6 +166,8 @@ def _quarantine(report: ValidationReport, frames: dict[str, pd.DataFrame], direc
             failures = concat_failures([failures, cascade])
             bad_rows["procedures"] = np.union1d(bad_rows.get("procedures", np.array([], np.int64)), extra)
     clean, counts = {}, {}
+    if directory is not None:
+        clear_quarantine(directory)
     for table, rows in bad_rows.items():
         frame = frames[table]
         keep = np.ones(len(frame), bool)
@@ -173,9 +175,6 @@ def _quarantine(report: ValidationReport, frames: dict[str, pd.DataFrame], direc
         clean[table] = frame[keep].reset_index(drop=True)
         counts[table] = int(len(rows))
         if directory is not None:
-            target = Path(directory) / f"{table}.csv"
-            if target.exists():
-                target.unlink()       # a fresh validation replaces what an earlier one set aside
             write_quarantined(directory, table, frame.iloc[rows], rows + 1, failures[failures["table"] == table])
     report.failures = failures
     report.quarantined = counts

@@ -10,7 +10,7 @@ def explain_plan(plan) -> str:
     lines = [f"plan: {len(plan.scans)} scan(s), {len(plan.measures())} measure(s), {len(plan.nodes)} indicator node(s)"]
     lines.append("tables (one read each):")
     for t, r in plan.reads.items():
-        text = f"  {t}: reads {', '.join(sorted(r.needs))}"
+        text = f"  {t}: reads {'every column (all checked), needing ' if r.every_column else ''}{', '.join(sorted(r.needs))}"
         if r.optional:
             text += f"; if present {', '.join(sorted(r.optional))}"
         if r.derived:

@@ -7,7 +7,7 @@ feasibility (`missing`), the engine and the checks read it without deciding anyt
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
 from ..schemas.contract import DERIVATIONS, TABLES
@@ -150,8 +150,11 @@ def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = (), ta
         scans.setdefault((mn.table, mn.basis, mn.facility), []).append(mn)
     links = {LinkRequest(m.table, child, cond).memo: LinkRequest(m.table, child, cond)
              for m in measures.values() for child, cond in m.link_requests()}
-    return Plan([ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()], nodes, list(ids),
+    plan = Plan([ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()], nodes, list(ids),
                 {i: catalog[i] for i in order}, table_reads(needs_of(measures.values(), units)), tuple(links.values()),
                 {i: needs_of(own[i]) for i in order}, units,
                 tuple(conditions_of([catalog[i] for i in order], target_set)))
+    for t in plan.passes():
+        plan.reads[t] = replace(plan.reads[t], every_column=True)
+    return plan
 

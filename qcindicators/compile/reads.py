@@ -24,10 +24,12 @@ class TableRead:
     optional: frozenset[str]     # read when the table has them (a given column derived where missing; ledger records)
     derived: tuple[str, ...]     # columns derived on this table
     checks: tuple[str, ...]      # whole-table checks: required_columns, unique_key, parent:<table>
+    every_column: bool = False   # streamed by the engine: every column is read and checked in that one pass, so
+                                 # the rows set aside never depend on which other indicators were asked for
 
     def columns(self, have: Iterable[str]) -> list[str]:
         """The columns to read from a table whose headers are `have`."""
-        return sorted((self.needs | self.optional) & set(have))
+        return sorted(set(have)) if self.every_column else sorted((self.needs | self.optional) & set(have))
 
 
 @dataclass

@@ -119,7 +119,8 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
         strength, unit, sproblem = parse_spec(row.get("spec"), _is_combination(atc))
         strength_source = "spec"
     per_pack = 1.0
-    if isinstance(row.get("dispensing_unit"), str) and row["dispensing_unit"].strip() in PACK_UNITS:
+    if row.get("dispensing_unit") == "pack" or (isinstance(row.get("dispensing_unit"), str)
+                                                 and row["dispensing_unit"].strip() in PACK_UNITS):
         per_pack = pack_count(row.get("spec"))
         if math.isnan(per_pack):
             sproblem = sproblem or "pack_size_unknown"
@@ -134,12 +135,17 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
             "antibacterial_grade": grade, "problem": problem if antibacterial else None}
 
 
+RESOLVED_COLUMNS = ["atc_code", "atc_source", "adm_r", "ddd", "ddd_unit", "ddd_source", "strength_used", "strength_unit_used",
+                    "strength_source", "ddd_per_unit", "is_antibacterial", "antibacterial_grade", "problem"]
+
+
 def resolve_dictionary(dictionary: pd.DataFrame, include_optional: bool = False) -> pd.DataFrame:
     """One row per dictionary entry: what the library will use for DDDs, and any problem."""
     table = _ddd_lookup()
     keep = [c for c in ("facility_id", "drug_code", "generic_name", "route", "spec", "essential_drug") if c in dictionary.columns]
     records = dictionary.to_dict("records")          # dictionary rows, not dispensing lines
-    resolved = pd.DataFrame([resolve_row(r, table, include_optional) for r in records], index=dictionary.index)
+    resolved = pd.DataFrame([resolve_row(r, table, include_optional) for r in records], index=dictionary.index,
+                            columns=RESOLVED_COLUMNS)   # named even when every entry was set aside
     out = pd.concat([dictionary[keep].reset_index(drop=True), resolved.reset_index(drop=True)], axis=1)
     out["problem_zh"] = out["problem"].map(PROBLEMS_ZH)
     return out

@@ -25,6 +25,7 @@ from .accumulators import CellRegistry, GrainAccumulator, LabelRegistry
 from .columns import ColumnProvider, ScanContext
 from .drug_ledger import DrugLineLedger
 from .expr_eval import as_mask, as_values, evaluate
+from .implausible import implausible_rows, report_implausible
 from .links import PendingKeys
 from .partials import PartialKey, Partials, Role
 from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
@@ -86,9 +87,11 @@ class PandasEngine:
                 good = ~ctx.gate.check(checker, frame, offset, read_failures)
                 fac = codes_against(frame[fac_col], ctx.fac_index)
                 get = ColumnProvider(frame, table, fac, ctx, offset)
+                implausible = implausible_rows(table, frame, get, good)
+                report_implausible(table, implausible, frame, fac, ctx, next(iter(accs))[0])
                 for scan in scans:
                     unit = fac if scan.facility == fac_col else codes_against(frame[scan.facility], ctx.fac_index)
-                    _ScanBatch(scan, frame, unit, good, get, ctx).run(accs, counties)
+                    _ScanBatch(scan, frame, unit, good, get, ctx, implausible).run(accs, counties)
                 for request, keys in zip(requests, pending):
                     keep = good.copy()
                     if request.link.settings:
@@ -114,8 +117,10 @@ def _facility_totals(plan: Plan, unit: str, facility: Partials, cells: Partials)
 class _ScanBatch:
     """One batch of one scan: which rows each measure wants, their periods at every grain, the partials."""
 
-    def __init__(self, scan: ScanNode, frame: pd.DataFrame, fac: np.ndarray, good: np.ndarray, get, ctx: ScanContext):
+    def __init__(self, scan: ScanNode, frame: pd.DataFrame, fac: np.ndarray, good: np.ndarray, get, ctx: ScanContext,
+                 implausible: dict[str, np.ndarray] | None = None):
         self.scan, self.frame, self.fac, self.get, self.ctx = scan, frame, fac, get, ctx
+        self.implausible = implausible or {}      # column → rows beyond a plausible magnitude
         self.good = good
         self.zero_based = ctx.plan.zero_based
         n = len(frame)
@@ -149,6 +154,8 @@ class _ScanBatch:
                 acc.add(m.key, Role.SUPPORT, cells[use])
                 if m.key in self.zero_based:       # a count is 0 where the unit has rows in the table but no event
                     acc.add(m.key, Role.ROWS, cells[self.good & valid])
+                for column in set(self.implausible) & m.columns():    # cells that used an implausible row: flagged
+                    acc.add(m.key, Role.IMPLAUSIBLE, cells[use & self.implausible[column]])
                 self._measure(m, use, cells, periods, units, acc)
                 if m.county_from and unit_col is None:
                     self._county_measure(m, w, valid, periods, acc, counties, report=i == 0)

@@ -25,6 +25,7 @@ class Role(Enum):
     SUPPORT = "support"    # rows that passed the measure's filter and were placed (a row exists for the unit)
     NULLS = "nulls"        # rows whose value to sum was missing (reported in the ledger, never counted)
     ROWS = "rows"          # a count's table rows: a (unit, period) with rows but no event has the value 0
+    IMPLAUSIBLE = "implausible"   # rows of implausible magnitude the measure used (flag implausible_value)
 
 
 @dataclass(frozen=True)

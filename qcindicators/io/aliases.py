@@ -14,6 +14,7 @@ import yaml
 
 from ..schemas.contract import TABLES
 from ..errors import InputDataError, did_you_mean
+from ..spec.yaml_lines import load_file, yaml_error_text
 
 AliasMap = Mapping[str, Mapping[str, str]]
 
@@ -29,19 +30,27 @@ def load_aliases(aliases: AliasMap | str | Path | None) -> dict[str, dict[str, s
     """Accept a mapping or a YAML file path; check every target is a canonical column."""
     if aliases is None:
         return {}
+    where = "aliases"
     if isinstance(aliases, (str, Path)):
-        with open(aliases, encoding="utf-8") as fh:
-            aliases = yaml.safe_load(fh) or {}
+        where = str(aliases)
+        try:
+            aliases = load_file(aliases)[0] or {}
+        except yaml.YAMLError as err:
+            raise InputDataError(yaml_error_text(aliases, err)) from None
+    shape = isinstance(aliases, Mapping) and all(isinstance(m, Mapping) for m in aliases.values())
+    if not shape:
+        raise InputDataError(f"{where}: 别名应为 {{表名: {{原列名: 标准列名}}}} / aliases must be a mapping "
+                             "{table: {your_header: canonical_column}}")
     out: dict[str, dict[str, str]] = {}
     for table, mapping in dict(aliases).items():
         if table not in TABLES:
             raise InputDataError(f"别名表中的表名未知 / unknown table in aliases: {table!r}.{did_you_mean(table, TABLES)}")
         cols = TABLES[table].by_name
         for header, canonical in dict(mapping).items():
-            if canonical not in cols:
+            if not isinstance(canonical, str) or canonical not in cols:
                 raise InputDataError(
                     f"别名 {header!r} 指向未知列 / alias {header!r} maps to unknown column {table}.{canonical}."
-                    + did_you_mean(canonical, cols))
+                    + did_you_mean(str(canonical), cols))
         out[table] = {str(k): str(v) for k, v in mapping.items()}
     return out
 

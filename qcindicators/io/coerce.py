@@ -19,6 +19,16 @@ DATE_FORMATS = (
     (r"\d{4}/\d{1,2}/\d{1,2}" + _TIME, "%Y/%m/%d"),
     (r"\d{8}", "%Y%m%d"),
 )
+# Dates outside these years are refused: a 1900 admission or a 2999 placeholder is an extract error,
+# and beyond them the date type itself overflows (an OutOfBoundsDatetime traceback, not a message).
+DATE_YEARS = (1900, 2100)
+# Written in place of a value by exports: each is missing, like an empty cell (TABLES.md "or empty").
+NULL_TOKENS = frozenset({"", "NA", "N/A", "n/a", "NULL", "null", "Null", "NaN", "nan", "NAN", "None", "none",
+                         "#N/A", "-", "—", "--", "<NA>", "NaT"})
+# Full-width digits and signs (from Chinese input methods) read as their ASCII forms: unambiguous.
+_FULLWIDTH_NUMBER = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+# Thousands separators only in the one unambiguous form: 1,234,567.89 (never 12,34 or 1.234,56).
+_THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 
 
 def canonicalise(raw: pd.DataFrame, table: str, user_aliases=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -44,7 +54,8 @@ def canonicalise(raw: pd.DataFrame, table: str, user_aliases=None) -> tuple[pd.D
 
 def _type_message(col: ColumnSpec) -> tuple[str, str]:
     what = {
-        "date": ("无法解析的日期（支持 YYYY-MM-DD、YYYY/MM/DD、YYYYMMDD）", "unparseable date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
+        "date": ("无法解析的日期，或不在 1900–2100 年之间（支持 YYYY-MM-DD、YYYY/MM/DD、YYYYMMDD）",
+                 "unparseable date, or outside 1900–2100 (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
         "float": ("不是数字", "not a number"),
         "int": ("不是整数或已知等级", "not an integer or a known label"),
         "bool": ("不是是/否值（是/否、1/0、Y/N、true/false）", "not a yes/no value (是/否, 1/0, Y/N, true/false)"),
@@ -58,7 +69,23 @@ def coerce_column(s: pd.Series, col: ColumnSpec) -> tuple[pd.Series, np.ndarray 
     """(canonical values, mask of values that were present but could not be parsed)."""
     fn = {"id": _as_text, "str": _as_text, "code": _as_code, "int": _as_int, "float": _as_float,
           "date": _as_date, "bool": _as_bool, "period": _as_period}[col.kind]
-    return fn(s, col)
+    return fn(blank_as_missing(s), col)
+
+
+def blank_as_missing(s: pd.Series) -> pd.Series:
+    """Empty, whitespace-only and NULL_TOKENS cells → missing, from any source (a blank optional
+    code is missing, never a code failure). Categoricals are cleaned on their few categories."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if len(cats) and not pd.api.types.is_numeric_dtype(cats.dtype):
+            blank = pd.Series(cats.astype(str)).str.strip().isin(NULL_TOKENS).to_numpy()
+            return s.cat.remove_categories(cats[blank]) if blank.any() else s
+        return s
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        return s
+    text = s if s.dtype != object else s.astype("str")   # object columns may hold numbers or dates
+    blank = text.str.strip().isin(NULL_TOKENS).to_numpy() & s.notna().to_numpy()
+    return s.mask(blank) if blank.any() else s
 
 
 def _present(s: pd.Series) -> np.ndarray:
@@ -131,39 +158,68 @@ def _as_int(s: pd.Series, col: ColumnSpec):
 
 
 def _as_float(s: pd.Series, col: ColumnSpec):
+    """Finite numbers only: inf, -inf and 1e400 are failures, never a sum of infinity."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("float64"), None
-    text = s.astype("str").where(s.notna()).str.strip().str.replace(",", "", regex=False)
-    num = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+        num = s.astype("float64")
+        inf = np.isinf(num.to_numpy())
+        return (num.where(~inf) if inf.any() else num), inf
+    text = s.astype("str").where(s.notna()).str.strip()
+    num = _parse_numbers(text)
+    retry = num.isna() & text.notna()
+    if retry.any():   # full-width digits (１２３．５) or separators: parse again, on those few values only
+        num[retry] = _parse_numbers(text[retry].str.translate(_FULLWIDTH_NUMBER))
+    num = num.where(~np.isinf(num.to_numpy()))
     return num, _present(s) & num.isna().to_numpy()
 
 
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    """Plain numbers; a comma only as a thousands separator in 1,234,567.89 form (12,34 fails)."""
+    comma = text.str.contains(",", regex=False).fillna(False).astype(bool)
+    if comma.any():
+        ok = text.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
+        text = text.where(~comma, text.where(ok).str.replace(",", "", regex=False))
+    return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+
+
 def _as_date(s: pd.Series, col: ColumnSpec):
+    """Dates in DATE_YEARS only; anything else (2999-12-31, 0001-01-01) a failure, not an overflow."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_localize(None)
-        unit, _ = np.datetime_data(s.dtype)
-        per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit, 1)
-        ticks = s.to_numpy().view(np.int64)
-        if (ticks[~np.isnat(s.to_numpy())] % per_day).any():   # a time of day: keep the date only
-            s = s.dt.normalize()
-        return s.astype("datetime64[ns]"), None   # one unit whatever the source (Parquet dates arrive as [ms])
+        return _native_dates(s)
     text = s.astype("str").where(s.notna()).str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)  # 20240105.0 from a numeric column
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    year = pd.to_numeric(text.str[:4], errors="coerce")
     todo = text.notna() & (text != "")
+    parse = todo & year.between(*DATE_YEARS)
     for shape, fmt in DATE_FORMATS:
-        if not todo.any():
+        if not parse.any():
             break
-        fits = todo & text.str.fullmatch(shape).fillna(False).astype(bool)
+        fits = parse & text.str.fullmatch(shape).fillna(False).astype(bool)
         if not fits.any():
             continue
         day = text[fits].str.replace(r"[ T].*$", "", regex=True)
         parsed = pd.to_datetime(day, format=fmt, errors="coerce")
         ok = parsed.notna()
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
-        todo &= out.isna()
-    return out.dt.normalize(), todo.to_numpy() & _present(s)
+        parse &= out.isna()
+    return out.dt.normalize(), (todo & out.isna()).to_numpy() & _present(s)
+
+
+def _native_dates(s: pd.Series):
+    """Dates that arrived typed (Parquet, DataFrame): one unit, the date only, DATE_YEARS only."""
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    unit, _ = np.datetime_data(s.dtype)
+    raw = s.to_numpy()
+    years = raw.astype("datetime64[Y]").astype(np.int64) + 1970
+    out_of_range = ~np.isnat(raw) & ((years < DATE_YEARS[0]) | (years > DATE_YEARS[1]))
+    if out_of_range.any():
+        s = s.where(~out_of_range)
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit, 1)
+    ticks = s.to_numpy().view(np.int64)
+    if (ticks[~np.isnat(s.to_numpy())] % per_day).any():   # a time of day: keep the date only
+        s = s.dt.normalize()
+    return s.astype("datetime64[ns]"), out_of_range   # one unit whatever the source (Parquet dates arrive as [ms])
 
 
 def _as_bool(s: pd.Series, col: ColumnSpec):

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from ..errors import QCIError
 from ..schemas.contract import TABLES
 from .partitions import SHARED
+from .tables import read_tables
 
 
 def write_partitioned(tables, path, by: str = "facility_id") -> Path:
@@ -31,6 +32,7 @@ def write_partitioned(tables, path, by: str = "facility_id") -> Path:
     if by != "facility_id":
         raise QCIError(f"目前只能按机构分区 / partitions are by facility (by='facility_id'), got {by!r}: a partition must "
                        "hold whole facilities so that every stay, visit and drug line stays with its facility")
+    tables = read_tables(tables)
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     for name in tables.names:

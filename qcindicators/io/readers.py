@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import codecs
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,9 +11,11 @@ import pandas as pd
 
 from ..schemas.contract import TABLES
 from ..errors import InputDataError, UnknownTableError, did_you_mean
+from .coerce import NULL_TOKENS
+from .csv_shape import check_csv_shape
 
 EXTENSIONS = (".parquet", ".csv", ".xlsx")
-NA_VALUES = ["", "NA", "N/A", "NULL", "null", "NaN", "nan", "None", "-"]
+NA_VALUES = sorted(NULL_TOKENS)
 _ZH_TABLE_NAMES = {t.zh: t.name for t in TABLES.values()}
 
 
@@ -51,6 +55,7 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
         raise InputDataError(f"文件为空 / empty file: {path}")
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    _refuse_mixed_encoding(path, head)
     for enc in ("utf-8", "gbk", "gb18030"):
         try:
             # the sample may end inside a multi-byte character: an incremental decoder waits for the rest
@@ -59,6 +64,22 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
         except UnicodeDecodeError:
             continue
     raise InputDataError(f"无法识别文件编码（支持 UTF-8、GBK、GB18030）/ cannot decode {path} as UTF-8, GBK or GB18030")
+
+
+MIXED_AFTER = 20   # valid UTF-8 non-ASCII characters before the first undecodable byte: the file mixes encodings
+
+
+def _refuse_mixed_encoding(path: Path, head: bytes) -> None:
+    """UTF-8 text (a Chinese header, names) and then bytes that are not UTF-8: one encoding must hold for the
+    whole file. GBK text is rarely valid UTF-8 by accident for more than a character or two."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        text = head[:err.start].decode("utf-8")
+        if err.start < len(head) - 4 and len(text) - len(text.encode("ascii", "ignore")) >= MIXED_AFTER:
+            line = head.count(b"\n", 0, err.start) + 1
+            raise InputDataError(f"{path.name}: 文件前部为 UTF-8，第 {line} 行起不是（文件中混用了编码）/ the file is UTF-8 "
+                                 f"up to line {line}, which is not (the file mixes encodings)") from None
 
 
 @dataclass
@@ -86,17 +107,19 @@ class FileSource:
     def headers(self) -> list[str]:
         if self.kind == "parquet":
             import pyarrow.parquet as pq
-            return list(pq.read_schema(self.path).names)
+            with unreadable_as_input_error(self.path):
+                return list(pq.read_schema(self.path).names)
         return [str(c) for c in self.raw().columns]
 
     def read(self, headers: list[str] | None = None, dictionary: list[str] = ()) -> pd.DataFrame:
         if self.kind == "parquet":
             import pyarrow.parquet as pq
-            names = pq.read_schema(self.path).names
-            want = set(headers or names)
-            # low-cardinality text read dictionary-encoded (→ categorical); dates as datetime64, not objects
-            table = pq.read_table(self.path, columns=headers, read_dictionary=[h for h in dictionary if h in want])
-            return table.to_pandas(date_as_object=False, ignore_metadata=True)
+            with unreadable_as_input_error(self.path):
+                names = pq.read_schema(self.path).names
+                want = set(headers or names)
+                # low-cardinality text read dictionary-encoded (→ categorical); dates as datetime64, not objects
+                table = pq.read_table(self.path, columns=headers, read_dictionary=[h for h in dictionary if h in want])
+                return table.to_pandas(date_as_object=False, ignore_metadata=True)
         raw = self.raw()
         return raw if headers is None else raw[headers]
 
@@ -108,22 +131,68 @@ class FileSource:
     def _read_text_or_excel(self) -> pd.DataFrame:
         if self.path.stat().st_size == 0:
             raise InputDataError(f"文件为空 / empty file: {self.path}")
-        if self.kind == "xlsx":
-            frame = pd.read_excel(self.path, dtype=str, na_values=NA_VALUES, keep_default_na=False)
-        else:
-            self.encoding = detect_encoding(self.path)
-            try:
-                frame = pd.read_csv(self.path, dtype=str, encoding=self.encoding, na_values=NA_VALUES,
-                                    keep_default_na=False, skipinitialspace=True)
-            except UnicodeDecodeError:
-                self.encoding = "gb18030"
-                frame = pd.read_csv(self.path, dtype=str, encoding="gb18030", na_values=NA_VALUES,
-                                    keep_default_na=False, skipinitialspace=True)
-            except pd.errors.EmptyDataError:
-                raise InputDataError(f"文件为空 / empty file: {self.path}") from None
+        with unreadable_as_input_error(self.path):
+            if self.kind == "xlsx":
+                frame = pd.read_excel(self.path, dtype=str, na_values=NA_VALUES, keep_default_na=False)
+                header = pd.read_excel(self.path, header=None, nrows=1, dtype=str).iloc[0].tolist()
+            else:
+                self.encoding = detect_encoding(self.path)
+                check_csv_shape(self.path)
+                frame = self._read_csv()
+                header = pd.read_csv(self.path, header=None, nrows=1, dtype=str, encoding=self.encoding).iloc[0].tolist()
         if frame.columns.size == 0:
             raise InputDataError(f"文件没有表头 / file has no header row: {self.path}")
+        _refuse_duplicate_headers(self.path, header)
         return frame
+
+    def _read_csv(self) -> pd.DataFrame:
+        """Strictly in the detected encoding, to the last byte: a file that changes encoding half-way
+        is refused with the line, never read as mojibake."""
+        try:
+            return pd.read_csv(self.path, dtype=str, encoding=self.encoding, na_values=NA_VALUES,
+                               keep_default_na=False, skipinitialspace=True)
+        except UnicodeDecodeError:
+            line = _undecodable_line(self.path, self.encoding)
+            raise InputDataError(f"{self.path.name}: 第 {line} 行无法按 {self.encoding} 解码（文件中混用了编码）/ line {line} "
+                                 f"cannot be decoded as {self.encoding} (the file mixes encodings)") from None
+        except pd.errors.EmptyDataError:
+            raise InputDataError(f"文件为空 / empty file: {self.path}") from None
+
+
+def _undecodable_line(path: Path, encoding: str) -> int:
+    """1-based line of the first byte that does not decode."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+        return 0
+    except UnicodeDecodeError as err:
+        return data.count(b"\n", 0, err.start) + 1
+
+
+def _refuse_duplicate_headers(path: Path, header: list) -> None:
+    """pandas renames a repeated header to 'x.1'; a repeated header is ambiguous, so it is refused."""
+    seen = pd.Series([str(h).strip() for h in header])
+    dup = sorted(set(seen[seen.duplicated()]))
+    if dup:
+        raise InputDataError(f"{path.name}: 表头重复 / duplicate header(s): {', '.join(dup)}")
+
+
+@contextmanager
+def unreadable_as_input_error(path: Path):
+    """A file that cannot be read (truncated Parquet, a '.xlsx' that is not one, a broken CSV)
+    is bad input: one bilingual message with the file, not a traceback from the parser."""
+    try:
+        yield
+    except InputDataError:
+        raise
+    except (OSError, ValueError, KeyError, pd.errors.ParserError, zipfile.BadZipFile) as err:
+        raise InputDataError(f"无法读取文件 / cannot read file {path.name}: {type(err).__name__}: "
+                             f"{str(err).splitlines()[0] if str(err) else ''}") from err
+    except Exception as err:
+        if type(err).__module__.startswith(("pyarrow", "openpyxl")):
+            raise InputDataError(f"无法读取文件 / cannot read file {path.name}: {type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''}") from err
+        raise
 
 
 @dataclass

@@ -11,7 +11,7 @@ from ..errors import InputDataError, MissingTableError, UnknownTableError, did_y
 from .aliases import AliasMap, header_map, load_aliases
 from .coerce import canonicalise
 from .dataset import ParquetPieces
-from .readers import FileSource, FrameSource, find_table_files, table_name_for
+from .readers import FileSource, FrameSource, find_table_files, table_name_for, unreadable_as_input_error
 from .dburl import is_database_url
 from .window import Window
 from ..schemas.failures import concat_failures, empty_failures
@@ -132,7 +132,9 @@ class Tables:
         src = self._source(name)
         cached = self._cache.get(name)
         covered = cached is not None and (cached[0] is None or set(columns) <= cached[0])
-        if not src.columnar or covered:
+        # a table that will be kept anyway is read once, whole: later reads of it then cost nothing
+        small = src.kind == "parquet" and (self.known_rows(name) or 0) <= CACHE_ROWS
+        if not src.columnar or covered or small:
             frame, failures = self._load(name, columns)
             for start in range(0, max(len(frame), 1), rows):
                 part = frame.iloc[start:start + rows]
@@ -141,17 +143,19 @@ class Tables:
             return
         need, dictionary = self._headers_for(name, set(columns))
         start = 0
-        for raw in src.iter_batches(need, dictionary, rows):
-            frame, failures = canonicalise(raw, name, self._aliases.get(name))
-            yield start, frame, failures
-            start += len(frame)
+        with unreadable_as_input_error(src.path):
+            for raw in src.iter_batches(need, dictionary, rows):
+                frame, failures = canonicalise(raw, name, self._aliases.get(name))
+                yield start, frame, failures
+                start += len(frame)
 
     def known_rows(self, name: str) -> int | None:
         """The row count where it costs nothing (Parquet metadata), else None: never reads a table for it."""
         src = self._source(name)
         if src.kind == "parquet":
             import pyarrow.parquet as pq
-            return pq.ParquetFile(src.path).metadata.num_rows
+            with unreadable_as_input_error(src.path):
+                return pq.ParquetFile(src.path).metadata.num_rows
         if src.kind == "dataset":
             return src.n_rows()
         return None
@@ -161,8 +165,7 @@ class Tables:
         if src.kind in ("database", "dataset"):
             return src.n_rows()
         if src.kind == "parquet":
-            import pyarrow.parquet as pq
-            return pq.ParquetFile(src.path).metadata.num_rows
+            return self.known_rows(name)
         return len(self.load(name))
 
     def __getitem__(self, name: str) -> pd.DataFrame:

@@ -129,7 +129,14 @@ class Combiner:
                 flags |= np.where((den < spec.min_denominator) & ~zero & present, 4, 0)
         if spec.plausible_max is not None:
             flags |= np.where(value > spec.plausible_max * (1 + 1e-9), 32, 0)
+        flags |= np.where(self._implausible_rows(node, at_groups), 32, 0)
         return Grid(num, den, value, present, flags)
+
+    def _implausible_rows(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
+        """Cells whose measures used a row of implausible magnitude (a 400-day stay): flagged implausible_value."""
+        marks = sum((self._window(self.partials.array(k, Role.IMPLAUSIBLE)) for k in node.numerator + node.denominator),
+                    np.zeros((self.F, self.P)))
+        return (self._rollup(marks) if at_groups else marks) > 0
 
     def _growth(self, node: GrowthNode, base: Grid) -> Grid:
         lag = YOY_LAG[self.partials.grain] if node.lag == "yoy" else 1

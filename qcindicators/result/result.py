@@ -89,18 +89,22 @@ class Result:
         return "".join(parts)
 
     def diagnostics_summary(self) -> str:
-        """A short text summary of the ledger (what the CLI prints after a compute)."""
+        """A short text summary of the ledger (what the CLI prints after a compute).
+
+        A row that several measures could not use is one row: each (table, check, facility, period)
+        counts once, at its largest, not once per measure."""
         d = self.diagnostics
-        if not len(d):
-            return "诊断 / diagnostics: 无 / none"
-        agg = d.groupby(["table", "check"], sort=False).agg(rows=("rows", "sum"), facilities=("facility_id", "nunique"))
-        lines = ["诊断 / diagnostics (rows not used, or derived):"]
-        for (table, check), r in agg.iterrows():
-            msg = d[(d["table"] == table) & (d["check"] == check)]["message_en"].iloc[0]
-            lines.append(f"  {table} [{check}]: {int(r['rows'])} rows in {int(r['facilities'])} facilities — {msg}")
-        if len(self.not_computable):
-            for rec in self.not_computable.itertuples(index=False):
-                lines.append(f"  not computable: {rec.indicator} — {rec.reason}")
+        lines = ["诊断 / diagnostics (rows not used, or derived):" if len(d) else "诊断 / diagnostics: 无 / none"]
+        if len(d):
+            cells = (d.groupby(["table", "check", "facility_id", "period"], dropna=False, sort=False)
+                     .agg(rows=("rows", "max"), message=("message_en", "first")).reset_index())
+            agg = cells.groupby(["table", "check"], sort=False).agg(rows=("rows", "sum"), facilities=("facility_id", "nunique"),
+                                                                     message=("message", "first"))
+            for (table, check), r in agg.iterrows():
+                where = f" in {int(r['facilities'])} facilities" if r["facilities"] else ""
+                lines.append(f"  {table} [{check}]: {int(r['rows'])} rows{where} — {r['message']}")
+        for rec in self.not_computable.itertuples(index=False):
+            lines.append(f"  not computable: {rec.indicator} — {rec.reason}")
         return "\n".join(lines)
 
     def to_sql(self, url_or_engine, table: str = "qci_results", run_id: str | None = None, schema: str | None = None,

@@ -7,6 +7,9 @@ uniqueness and, for operations, that their stay exists.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -43,6 +46,13 @@ class TableChecker:
         if offset and len(failures):
             failures = failures.assign(row=np.where(rows > 0, rows + offset, 0))
         return failures, bad
+
+
+def row_failures(tables, table: str, facilities: pd.DataFrame | None) -> pd.DataFrame:
+    """Every row check on every column of `table`, as validate runs them, batch by batch."""
+    checker = TableChecker(table, None, facilities)
+    return concat_failures([checker.check(frame, offset, read_failures)[0]
+                            for offset, frame, read_failures in tables.batches(table, tables.columns(table))])
 
 
 def key_failures(tables, table: str) -> pd.DataFrame:
@@ -97,6 +107,18 @@ def procedure_parent_failures(tables, facilities: pd.DataFrame) -> pd.DataFrame:
                          "手术操作对应的住院记录不在病案首页（同一机构）中", "no discharge with this encounter_id in the same facility")
 
 
+def procedures_of_stays(tables, facilities: pd.DataFrame, stay_rows: np.ndarray) -> pd.DataFrame:
+    """The procedures of set-aside stays (1-based discharge rows) go with them, as in validate's quarantine."""
+    if not len(stay_rows) or "procedures" not in tables:
+        return empty_failures()
+    proc = tables.load("procedures", ["facility_id", "encounter_id"])
+    gone = tables.load("discharges", ["facility_id", "encounter_id"]).iloc[np.asarray(stay_rows, np.int64) - 1]
+    hit = ~missing_parent(facility_codes(proc["facility_id"], facilities), proc["encounter_id"],
+                          facility_codes(gone["facility_id"], facilities), gone["encounter_id"])
+    return make_failures(proc, "procedures", "encounter_id", np.flatnonzero(hit), "parent_quarantined",
+                         "所属住院记录已被隔离", "its discharge was quarantined")
+
+
 def required_column_failures(tables, table: str) -> pd.DataFrame:
     """Required columns missing from the headers (no data read)."""
     have = set(tables.columns(table))
@@ -119,20 +141,33 @@ class Gate:
 
     def __init__(self, on_invalid: str, directory=None):
         self.on_invalid, self.directory = on_invalid, directory
+        if on_invalid == "quarantine" and directory is not None:
+            clear_quarantine(directory)      # a complete fresh set per run: never appended across runs
         self.parts: list[pd.DataFrame] = []
         self.quarantined: dict[str, int] = {}
         self._whole: dict[str, np.ndarray] = {}    # rows failed by whole-table checks (keys, parents)
         self._set_aside: dict[str, np.ndarray] = {}  # 1-based row numbers already counted, per table
+        self._covered: set[str] = set()              # tables whose every row check ran whole (row_failures)
 
-    def add(self, failures: pd.DataFrame) -> None:
-        """Failures found outside the batches (whole-table checks): their rows are left out too."""
+    def add(self, failures: pd.DataFrame, covers: str | None = None) -> None:
+        """Failures found outside the batches (whole-table checks): their rows are left out too.
+        `covers`: these are every row check of that table (row_failures), so batches need not repeat them."""
+        if covers:
+            self._covered.add(covers)
         if len(failures):
             self.parts.append(failures)
             for table, rows in failures[failures["row"] > 0].groupby("table")["row"]:
                 self._whole[table] = np.union1d(self._whole.get(table, np.array([], np.int64)), rows.to_numpy(np.int64))
 
+    def whole_rows(self, table: str) -> np.ndarray:
+        """1-based rows of `table` failed by whole-table checks so far."""
+        return self._whole.get(table, np.array([], np.int64))
+
     def check(self, checker: TableChecker, frame: pd.DataFrame, offset: int, read_failures: pd.DataFrame) -> np.ndarray:
-        failures, bad = checker.check(frame, offset, read_failures)
+        if checker.table in self._covered:
+            failures, bad = empty_failures(), np.zeros(len(frame), bool)
+        else:
+            failures, bad = checker.check(frame, offset, read_failures)
         if len(failures):
             self.parts.append(failures)
         whole = self._whole.get(checker.table)
@@ -159,18 +194,46 @@ class Gate:
         return f.drop_duplicates(["table", "column", "row"], keep="first").reset_index(drop=True) if len(f) else f
 
     def _write(self, table, frame, bad, offset, failures) -> None:
-        write_quarantined(self.directory, table, frame[bad], np.flatnonzero(bad) + offset + 1, failures)
+        rows = np.flatnonzero(bad) + offset + 1
+        known = concat_failures([failures] + [p[(p["table"] == table) & p["row"].isin(rows)] for p in self.parts])
+        known = known.drop_duplicates(["column", "row"]) if len(known) else known
+        write_quarantined(self.directory, table, frame[bad], rows, known)
+
+
+def clear_quarantine(directory) -> None:
+    """Start a run's quarantine set afresh: remove the TABLE.csv files an earlier run left (and nothing else)."""
+    directory = Path(directory)
+    for name in TABLES:
+        (directory / f"{name}.csv").unlink(missing_ok=True)
 
 
 def write_quarantined(directory, table: str, rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> None:
-    """Append set-aside rows to DIRECTORY/TABLE.csv with their 1-based row numbers and reasons."""
-    from pathlib import Path
+    """Append set-aside rows to DIRECTORY/TABLE.csv with their 1-based row numbers and reasons.
+
+    A cell that failed holds the value as read (not the missing value it was coerced to). The files hold
+    patient-level rows, so they are created readable by their owner only."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     reasons = (failures.assign(reason=failures["column"].astype(str) + ": " + failures["message_zh"] + " / " + failures["message_en"])
                .groupby("row")["reason"].agg("; ".join))
-    out = rows.copy()
+    out = _as_read(rows.reset_index(drop=True), row_numbers, failures)
     out.insert(0, "_row", row_numbers)
     out.insert(1, "_reason", reasons.reindex(row_numbers).to_numpy())
     path = directory / f"{table}.csv"
-    out.to_csv(path, index=False, encoding="utf-8-sig", mode="a" if path.exists() else "w", header=not path.exists())
+    new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "a", encoding="utf-8-sig" if new else "utf-8", newline="") as fh:
+        out.to_csv(fh, index=False, header=new)
+
+
+def _as_read(rows: pd.DataFrame, row_numbers: np.ndarray, failures: pd.DataFrame) -> pd.DataFrame:
+    """The failing cells put back to their values as read, from the failure table."""
+    pos = pd.Index(row_numbers)
+    for column, f in failures[failures["column"].isin(rows.columns)].groupby("column"):
+        at = pos.get_indexer(f["row"].to_numpy())
+        ok = at >= 0
+        if ok.any():
+            values = rows[column].astype(object).to_numpy(copy=True)
+            values[at[ok]] = f["value"].to_numpy()[ok]
+            rows = rows.assign(**{column: values})
+    return rows

@@ -245,7 +245,9 @@ DRUG_DICTIONARY = TableSpec("drug_dictionary", "药品字典", (
         "MU": ("百万单位", "百万U"), "万U": ("万单位", "万IU"), "U": ("单位", "IU")}),
     C("spec", "规格", "str"),
     # extension: what one unit of `quantity` is — the smallest unit (粒/片/支/瓶, default) or a pack (盒)
-    C("dispensing_unit", "发药单位", "str"),
+    C("dispensing_unit", "发药单位", "code", codes={
+        "unit": ("最小单位", "粒", "片", "支", "瓶", "丸", "贴", "枚", "袋装单剂", "piece", "tablet", "capsule", "vial"),
+        "pack": ("盒", "包", "袋", "板", "box", "pack", "Box", "Pack")}),
     C("antibacterial_class", "抗菌药物分级", "code", codes={
         "unrestricted": ("非限制使用级", "非限制级"), "restricted": ("限制使用级", "限制级"),
         "special": ("特殊使用级", "特殊级")}),

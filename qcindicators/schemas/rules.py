@@ -46,7 +46,9 @@ ROW_RULES: tuple[RowRule, ...] = (
 
 def facility_codes(facility_ids: pd.Series, facilities: pd.DataFrame) -> np.ndarray:
     """Integer code of each row's facility in `facilities` (−1 where unknown)."""
-    return codes_against(facility_ids, pd.Index(facilities["facility_id"].astype("str")))
+    ids = facilities["facility_id"].astype("str")
+    # a facility listed twice is a key failure of its own; references to it still resolve
+    return codes_against(facility_ids, pd.Index(ids.unique() if ids.duplicated().any() else ids))
 
 
 def encounter_keys(fac_codes: np.ndarray, ids: pd.Series, uniques: pd.Index) -> np.ndarray:

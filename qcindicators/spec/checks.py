@@ -5,6 +5,7 @@ from ..schemas.contract import FACILITY_ATTRIBUTES, TABLES, table_columns
 from ..errors import ExpressionError, did_you_mean
 from .expr import LINKS, columns, links, parse
 from .model import IndicatorSpec, MeasureSpec
+from .types import TypeIssue, check_role, column_types, type_of
 
 DEFAULT_PERIOD_FROM = {
     "discharges": "discharge_date", "drug_orders": "order_date", "visits": "visit_date",
@@ -14,6 +15,7 @@ DEFAULT_PERIOD_FROM = {
 # tables whose rows belong to a stay, so they may take the stay's discharge date as their period
 STAY_CHILDREN = ("drug_orders", "procedures")
 
+COUNTY_AGGS = ("count", "sum", "mean", "max")   # accumulated per county label; distinct counts are not
 Issue = tuple[tuple, str]   # (key path inside the definition, message)
 
 
@@ -26,7 +28,8 @@ def check_expression(text, path: tuple, allowed: set[str], where: str, table: st
         node = parse(text)
     except ExpressionError as err:
         return [(path, str(err))]
-    issues = [(path, f"未知列 / unknown column {c!r} in {where}." + did_you_mean(c, allowed))
+    listing = (f" {table} 表的列 / columns of {table}: " + ", ".join(TABLES[table].by_name)) if table in TABLES else ""
+    issues = [(path, f"未知列 / unknown column {c!r} in {where}." + did_you_mean(c, allowed) + listing)
               for c in sorted(columns(node) - allowed)]
     for child, cond in links(node):
         if (table, child) not in LINKS:
@@ -39,6 +42,28 @@ def check_expression(text, path: tuple, allowed: set[str], where: str, table: st
     return issues
 
 
+def check_types(text, path: tuple, table: str, extra: set[str], role: str) -> list[Issue]:
+    """Type errors of an expression that parsed and names known columns (those issues are reported already);
+    exists() conditions are checked against the child table."""
+    try:
+        node = parse(text)
+    except ExpressionError:
+        return []
+    issues = []
+    try:
+        check_role(node, column_types(table, extra), role) if role in ("condition", "sum", "mean", "max") else \
+            type_of(node, column_types(table, extra))
+    except TypeIssue as err:
+        issues.append((path, f"类型错误 / type error: {err}"))
+    for child, cond in links(node):
+        if cond is not None and child in TABLES:
+            try:
+                check_role(cond, column_types(child), "condition")
+            except TypeIssue as err:
+                issues.append((path, f"类型错误 / type error in exists({child}, …): {err}"))
+    return issues
+
+
 def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
     if m.table not in TABLES:
         return [(path + ("table",), f"未知的表 / unknown table {m.table!r}." + did_you_mean(m.table, TABLES))]
@@ -46,8 +71,13 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
     issues: list[Issue] = []
     if m.where is not None:
         issues += check_expression(m.where, path + ("where",), allowed, f"table {m.table}", m.table)
+        issues += check_types(m.where, path + ("where",), m.table, extra, "condition")
     if m.value is not None:
         issues += check_expression(m.value, path + (m.agg,), allowed, f"table {m.table}", m.table)
+        issues += check_types(m.value, path + (m.agg,), m.table, extra, m.agg)
+    if m.county_from is not None and m.agg not in COUNTY_AGGS:
+        issues.append((path + ("county_from",), f"county_from 只支持 {'/'.join(COUNTY_AGGS)} 聚合，不支持 {m.agg} / "
+                       f"county_from works with {', '.join(COUNTY_AGGS)}, not {m.agg}"))
     if m.county_from is not None and m.county_from not in {c.name for c in TABLES[m.table].columns if c.name.endswith("county")}:
         issues.append((path + ("county_from",), f"county_from 应为该表的区县列 / must be a county column of {m.table}."
                        + did_you_mean(m.county_from, [c.name for c in TABLES[m.table].columns])))

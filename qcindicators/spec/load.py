@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ..errors import DefinitionError, DefinitionIssue, UnknownIndicatorError, UnknownTargetSetError, did_you_mean
 from .checks import check_definition
 from .model import IndicatorSpec, TargetSetSpec
-from .yaml_lines import line_of, load_with_lines
+from .yaml_lines import line_of, load_file
 
 
 @dataclass
@@ -92,8 +92,8 @@ def _key_hint(path: tuple) -> str:
 def load_definition_file(path: Path) -> tuple[IndicatorSpec | None, list[DefinitionIssue]]:
     file = str(path)
     try:
-        data, lines = load_with_lines(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        data, lines = load_file(path)
+    except yaml.YAMLError as err:
         line = getattr(getattr(err, "problem_mark", None), "line", None)
         return None, [DefinitionIssue(file, line + 1 if line is not None else None, None, None, f"YAML 无法解析 / invalid YAML: {err}")]
     if not isinstance(data, dict):
@@ -111,9 +111,10 @@ def load_definition_file(path: Path) -> tuple[IndicatorSpec | None, list[Definit
     return spec, issues
 
 
-def _check_references(cat: Catalog) -> None:
+def _check_references(cat: Catalog, unknown: bool = True) -> None:
+    """References to unknown indicators (unless `unknown` is False: they may be in another catalog) and cycles."""
     issues = []
-    for spec in cat.definitions.values():
+    for spec in cat.definitions.values() if unknown else ():
         for ref_key in ("of", "variant_of"):
             ref = getattr(spec, ref_key)
             if ref is not None and ref not in cat.definitions:
@@ -156,11 +157,19 @@ def load_definitions(*paths: str | Path) -> Catalog:
         cat.origins[spec.id] = str(f)
     if issues:
         raise DefinitionError(issues)
+    _check_references(cat, unknown=False)   # a cycle is wrong whatever catalog these join
     return cat
 
 
 def _load_target_set(path: Path) -> TargetSetSpec:
-    data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+    try:
+        data, lines = load_file(path)
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", None)
+        raise DefinitionError([DefinitionIssue(str(path), line + 1 if line is not None else None, None, None,
+                                               f"YAML 无法解析 / invalid YAML: {err}")]) from None
+    if not isinstance(data, dict):
+        raise DefinitionError([DefinitionIssue(str(path), 1, None, None, "目标集应为键值映射 / a target set must be a YAML mapping")])
     try:
         return TargetSetSpec.model_validate(data)
     except ValidationError as err:

@@ -125,7 +125,8 @@ def test_compute_raises_on_invalid_input_and_quarantines_on_request(tmp_path):
     t["discharges"].loc[0, "total_cost"] = -1.0
     with pytest.raises(qci.InputDataError) as err:
         qci.compute(t, ["inpatient_cost_per_discharge"], period="year")
-    assert len(err.value.failures) == 1
+    # compute reports what validate reports: the negative total, and the drug cost now above it
+    assert len(err.value.failures) == len(qci.validate(t).failures) == 2
     r = qci.compute(t, ["inpatient_cost_per_discharge"], period="year", on_invalid="quarantine")
     assert r.to_frame()["numerator"].tolist() == [500.0]
     assert r.diagnostics.set_index("check").loc["quarantined", "rows"] == 1
