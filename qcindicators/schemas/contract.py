@@ -11,7 +11,8 @@ from typing import Literal
 Kind = Literal["id", "str", "code", "int", "float", "date", "bool", "period"]
 
 LOW_CARDINALITY = {"facility_id", "from_facility_id", "to_facility_id", "drug_code", "county", "city", "dept_code",
-                   "patient_county", "pathway_id", "generic_name", "atc_code", "spec"}
+                   "patient_county", "pathway_id", "generic_name", "atc_code", "spec",
+                   "prescriber_id", "doctor_id"}
 
 BOOL_LABELS: dict[str, bool] = {
     "true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False,
@@ -165,6 +166,9 @@ DRUG_ORDERS = TableSpec("drug_orders", "用药明细", (
     C("drug_code", "药品编码", "id", True),
     C("quantity", "数量", "float", True, note="negative = return (退药), netted"),
     C("amount", "金额", "float"),
+    # v2 optional (TABLES.md): who ordered the line, for department and prescriber views
+    C("dept_code", "开单科室", "str"),
+    C("prescriber_id", "开单医师", "id", note="unique within facility"),
 ))
 
 DRUG_DICTIONARY = TableSpec("drug_dictionary", "药品字典", (
@@ -207,6 +211,9 @@ VISITS = TableSpec("visits", "门急诊就诊", (
     C("appointment_channel", "预约方式", "code", codes={
         "online": ("线上", "网上", "互联网"), "onsite": ("现场", "窗口", "现场/窗口"), "none": ("未预约",)}),
     C("patient_county", "患者常住区县", "str"),
+    # v2 optional (TABLES.md): where and by whom the patient was seen
+    C("dept_code", "就诊科室", "str"),
+    C("doctor_id", "接诊医师", "id", note="unique within facility"),
 ), key=("facility_id", "visit_id"))
 
 REFERRALS = TableSpec("referrals", "转诊", (
