@@ -12,7 +12,8 @@ from .api import catalog, compute, explain
 from .result.result import Result
 from .check import check, target_sets
 from .stats import funnel, spc
+from .drugs import unmapped_drugs
 
 __all__ = ["__version__", "read_tables", "Tables", "validate", "ValidationReport", "load_definitions", "Catalog",
-           "catalog", "compute", "explain", "Result", "check", "target_sets", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
+           "catalog", "compute", "explain", "Result", "check", "target_sets", "funnel", "spc", "unmapped_drugs", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]

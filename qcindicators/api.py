@@ -14,6 +14,7 @@ from .compile.plan import Plan, compile_plan
 from .schemas.contract import TABLES
 from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
+from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_inputs
@@ -166,7 +167,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
              if "facility_name" in facilities else None)
     return Result(combiner.frame(), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
-                  specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names)
+                  specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names,
+                  unmapped_drugs=ledger.companions.get("unmapped_drugs", empty_code_table()))
 
 
 def _uses_county_from(cat: Catalog, ident: str) -> bool:

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("dictionary", help="drug dictionary file (.csv/.xlsx/.parquet) or a data folder")
     a.add_argument("--all", action="store_true", help="list every entry, not only antibacterial-looking ones")
     a.add_argument("--out", default=None, help="write the audit (.csv or .xlsx)")
+    u = dsub.add_parser("unmapped", help="drug codes not counted (not in the dictionary, antibacterials without DDD), per code")
+    u.add_argument("data", help="folder with facilities, drug_orders and drug_dictionary")
+    u.add_argument("--period", default="year", choices=["month", "quarter", "year"], help="grain of first/last period")
+    u.add_argument("--out", default=None, help="write the list (.xlsx or .csv)")
+    u.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
+    u.add_argument("--quarantine", default=None, metavar="DIR", help="set invalid rows aside in DIR instead of stopping")
 
     p = sub.add_parser("report", help="Excel workbook or HTML page: values, intervals, targets, funnels, trends")
     p.add_argument("data", help="folder with one file per table")
@@ -225,6 +231,8 @@ def cmd_targets(args) -> int:
 
 def cmd_drugs(args) -> int:
     from . import read_tables
+    if args.drugs_command == "unmapped":
+        return cmd_drugs_unmapped(args)
     from .domain.ddd import audit
     table = audit(read_tables(args.dictionary)["drug_dictionary"], everything=args.all)
     if args.out:
@@ -234,6 +242,21 @@ def cmd_drugs(args) -> int:
         print(table.drop(columns=["problem_zh"]).to_string(index=False))
     bad = table["problem"].notna().sum()
     print(f"\n{len(table)} 条，其中 {bad} 条无法计算 DDD / entries, {bad} cannot be turned into DDDs")
+    return 0
+
+
+def cmd_drugs_unmapped(args) -> int:
+    from . import read_tables
+    from .drugs import unmapped_drugs, write_table
+    table = unmapped_drugs(read_tables(args.data, aliases=args.aliases), period=args.period,
+                           on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
+    if args.out:
+        write_table(table, args.out)
+        print(f"{len(table)} 个编码写入 / codes written to {args.out}")
+    with pd.option_context("display.width", 220, "display.max_rows", 200, "display.max_colwidth", 24):
+        print(table.drop(columns=["reason_zh", "reason_en", "facility_ids"]).to_string(index=False))
+    print(f"\n{len(table)} 个编码未计入，涉及金额 {table['amount'].sum():,.2f} 元 / codes not counted, "
+          f"amount {table['amount'].sum():,.2f} yuan")
     return 0
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .synthetic_staff import local_codes, ordering, refine_departments, seen_by
+
 # (code, generic name, atc, route, strength, unit, spec, class); None atc = not in WHO index
 DRUGS = [
     ("D0001", "注射用头孢曲松钠", "J01DD04", "注射", 1.0, "g", "1g/支", "限制使用级"),
@@ -42,13 +44,6 @@ DRUGS = [
 ]
 ANTIBACTERIAL_IDX = [i for i, d in enumerate(DRUGS) if d[7] is not None]
 OTHER_IDX = [i for i, d in enumerate(DRUGS) if d[7] is None]
-# inpatient departments by hospital level (基层 … 三级); the generic draw 内科/外科/… is refined into these
-DEPTS = {0: {"内科": ["内科"], "外科": ["外科"]},
-         1: {"内科": ["内科"], "外科": ["外科"]},
-         2: {"内科": ["呼吸内科", "心血管内科", "消化内科"], "外科": ["普外科", "泌尿外科"]},
-         3: {"内科": ["呼吸内科", "心血管内科", "消化内科", "神经内科", "肾内科"],
-             "外科": ["普外科", "泌尿外科", "神经外科", "胸外科"]}}
-ICU = "重症医学科"
 DX = ["I10", "J18.9", "E11.9", "I63.9", "K80.1", "N18.5", "C34.9", "S72.0", "O80.0", "P07.3", "K35.8", "I21.9"]
 PATHWAYS = ["CP-肺炎", "CP-脑梗死", "CP-阑尾炎", "CP-胆囊结石", "CP-股骨骨折", "CP-剖宫产", "CP-慢阻肺", "CP-冠心病"]
 
@@ -249,70 +244,6 @@ def surveys(rng, fac: pd.DataFrame, years) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def departments(level: int) -> list[str]:
-    """Every department a hospital of this level has: stable per facility, so prescribers are too."""
-    split = DEPTS[level]
-    rest = ["妇产科", "儿科", "骨科"] + ([ICU] if level >= 2 else [])
-    return split["内科"] + split["外科"] + rest
-
-
-def refine_departments(org, generic: np.ndarray, level: int) -> np.ndarray:
-    """The generic 内科/外科 of a stay → a real department of this hospital; a few stays end in the ICU."""
-    out = generic.astype(object).copy()
-    for word, subs in DEPTS[level].items():
-        hit = generic == word
-        out[hit] = np.asarray(subs, dtype=object)[org.integers(0, len(subs), int(hit.sum()))]
-    if level >= 2:
-        out[org.random(len(out)) < 0.03] = ICU
-    return out
-
-
-def prescribers(level: int) -> dict[str, np.ndarray]:
-    """Physician ids (医师工号) per department: Y + department number + serial, unique within the facility."""
-    per = [3, 3, 5, 8][level]
-    return {d: np.array([f"Y{i + 1:02d}{k + 1:02d}" for k in range(per)], dtype=object)
-            for i, d in enumerate(departments(level))}
-
-
-def _pick(staff: dict[str, np.ndarray], dept: np.ndarray, salt: np.ndarray) -> np.ndarray:
-    """A physician of each row's department, chosen by an integer salt (same salt → same physician)."""
-    out = np.empty(len(dept), dtype=object)
-    for d, ids in staff.items():
-        hit = dept == d
-        out[hit] = ids[salt[hit] % len(ids)]
-    return out
-
-
-def ordering(org, lines: pd.DataFrame, parent_ids: np.ndarray, parent_dept: np.ndarray, parent_start: np.ndarray,
-             level: int, transfer_share: float) -> pd.DataFrame:
-    """Who ordered each line: its stay's (or visit's) department and a physician of it.
-
-    A transferred stay's lines before the transfer date were ordered by the department it came from;
-    a return line (same stay, date and drug) gets the department and physician of what it returns.
-    """
-    staff = prescribers(level)
-    pos = pd.Index(parent_ids).get_indexer(lines["encounter_id"])
-    known = pos >= 0
-    n = len(parent_ids)
-    came_from = np.asarray(departments(level), dtype=object)[org.integers(0, len(staff), n)]
-    moved = (org.random(n) < transfer_share) & (came_from != parent_dept)
-    moved_on = parent_start + org.integers(1, 4, n).astype("timedelta64[D]")
-    p = np.where(known, pos, 0)
-    before = known & moved[p] & (lines["order_date"].to_numpy() < moved_on[p])
-    dept = np.where(before, came_from[p], parent_dept[p])
-    dept = np.where(known, dept, np.asarray(departments(level), dtype=object)[org.integers(0, len(staff), len(lines))])
-    salt = np.where(known, p * 7 + before, org.integers(0, 1 << 20, len(lines)))
-    return lines.assign(dept_code=dept, prescriber_id=_pick(staff, dept, salt))
-
-
-def seen_by(org, vi: pd.DataFrame, level: int) -> pd.DataFrame:
-    """A visit's department (急诊科 for emergencies) and doctor."""
-    depts = np.asarray(departments(level), dtype=object)
-    dept = np.where(vi["setting"].to_numpy() == "急诊", "急诊科", depts[org.integers(0, len(depts), len(vi))])
-    staff = prescribers(level) | {"急诊科": np.array(["Y9901", "Y9902"], dtype=object)}
-    return vi.assign(dept_code=dept, doctor_id=_pick(staff, dept, org.integers(0, 1 << 20, len(vi))))
-
-
 def generate(size: Size = SAMPLE, seed: int = 20240101):
     """Yield (table, frame) pairs; per-facility tables come one facility at a time."""
     rng = np.random.default_rng(seed)
@@ -347,7 +278,7 @@ def generate(size: Size = SAMPLE, seed: int = 20240101):
                              st["dept_code"].to_numpy(), st["admit_date"].to_numpy(), level, 0.08)
         at = pd.Index(vi["visit_id"]).get_indexer(outpatient["encounter_id"])
         outpatient = outpatient.assign(dept_code=vi["dept_code"].to_numpy()[at], prescriber_id=vi["doctor_id"].to_numpy()[at])
-        yield "drug_orders", pd.concat([inpatient, outpatient], ignore_index=True)
+        yield "drug_orders", local_codes(org, pd.concat([inpatient, outpatient], ignore_index=True))
         yield "visits", vi
 
 

@@ -77,7 +77,7 @@ class PandasEngine:
         for table, scans in by_table.items():
             self._table_pass(table, scans, ctx, partials, group_of_facility, grain)
         if ctx._resolved is not None:
-            ctx.drug_ledger.finish(len(ctx._resolved[0]))
+            ctx.drug_ledger.finish(len(ctx._resolved[0]), ctx._resolved[0])
         fac_ids = facilities["facility_id"].astype(str).to_numpy()
         for key, counts in partials.nulls.items():
             ledger.add_grid(key.split("[", 1)[0], "null_value", counts, fac_ids, lambda p: label(p, grain),

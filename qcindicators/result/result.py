@@ -19,6 +19,8 @@ class Result:
     specs: dict = field(default_factory=dict)            # indicator id → its definition
     by: list = field(default_factory=list)
     facility_names: pd.Series | None = None             # facility_id → facility_name, for labels
+    # drug codes not counted, per code and reason (not in the dictionary, antibacterial without DDD)
+    unmapped_drugs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
