@@ -30,8 +30,10 @@ def render() -> str:
                 where = f" where `{m.where}`" if m.where else ""
                 basis = f", period from `{m.period_from}`" if m.period_from else ""
                 by = f", rows grouped by county of `{m.county_from}`" if m.county_from else ""
+                units = "; ".join(f"{u} ← `{c}`" for u, c in (m.unit_from or {}).items())
+                units = f"; units 单位: {units}" if units else ""
                 name = path[0] + (f" ({path[1] + 1})" if len(path) > 1 else "")
-                parts.append(f"- {name}: `{m.table}`: {agg}{where}{basis}{by}")
+                parts.append(f"- {name}: `{m.table}`: {agg}{where}{basis}{by}{units}")
             if s.scale != 1:
                 parts.append(f"- × {s.scale:g}")
             src = s.source.document + (f" — {s.source.indicator}" if s.source.indicator else "")

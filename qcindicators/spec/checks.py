@@ -56,6 +56,7 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
         if m.facility not in ids:
             issues.append((path + ("facility",), f"facility 应为该表的机构列 / must be a facility column of {m.table}: "
                            + ", ".join(sorted(ids)) + "." + did_you_mean(m.facility, ids)))
+    issues += check_unit_from(m, path)
     basis = period_column(m)
     dates = {c.name for c in TABLES[m.table].columns if c.kind in ("date", "period")}
     if basis.startswith("discharges."):
@@ -65,6 +66,26 @@ def check_measure(m: MeasureSpec, path: tuple, extra: set[str]) -> list[Issue]:
     elif basis not in dates:
         issues.append((path + ("period_from",), f"period_from 应为该表的日期列 / must be a date column of {m.table}: "
                        + ", ".join(sorted(dates)) + "." + did_you_mean(basis, dates)))
+    return issues
+
+
+# tables whose rows may take a column of the stay or visit they belong to (through encounter_id)
+UNIT_PARENTS = {"drug_orders": ("discharges", "visits"), "procedures": ("discharges",)}
+
+
+def check_unit_from(m: MeasureSpec, path: tuple) -> list[Issue]:
+    """Each unit_from source is a column of the row, of its stay or visit, or `facility`."""
+    issues: list[Issue] = []
+    for unit, source in (m.unit_from or {}).items():
+        parent, _, col = source.rpartition(".")
+        if source == "facility":
+            continue
+        if parent and parent not in UNIT_PARENTS.get(m.table, ()):
+            issues.append((path + ("unit_from", unit), f"{m.table} 的行不能取 {parent} 的列 / rows of {m.table} cannot take "
+                           f"a column of {parent}; allowed: " + (", ".join(UNIT_PARENTS.get(m.table, ())) or "none")))
+        elif col not in table_columns(parent or m.table):
+            issues.append((path + ("unit_from", unit), f"未知列 / unknown column {source!r} for unit {unit}."
+                           + did_you_mean(col, table_columns(parent or m.table))))
     return issues
 
 

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Kind = Literal["ratio", "proportion", "rate", "mean", "count", "growth", "attribute", "unit_share"]
 Direction = Literal["lower_is_better", "higher_is_better", "target_range", "monitor"]
 Agg = Literal["sum", "count", "count_distinct", "mean", "max"]
+# units below the facility that `by` may name (always inside a facility: by=["facility_id", "dept_code"])
+UNIT_COLUMNS = ("dept_code", "prescriber_id", "doctor_id", "drug_code", "atc_code", "antibacterial_grade")
+UNIT_SOURCE_RE = re.compile(r"^(facility|((discharges|visits)\.)?[a-z][a-z0-9_]*)$")
 TARGET_RE = re.compile(r"^\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -45,6 +48,23 @@ class MeasureSpec(_Strict):
                                                    "referrals: from_facility_id, or to_facility_id for referrals received)")
     county_from: str | None = Field(None, description="group by county using this column of the row (e.g. patient_county: "
                                                       "the patient's county of residence) instead of the facility's county")
+    unit_from: dict[str, str] | None = Field(
+        None, description="units below the facility: for each unit column of `by` (dept_code, prescriber_id, doctor_id, "
+                          "drug_code, atc_code, antibacterial_grade), the column that places a row in it — a column of the row "
+                          "(dept_code: the ordering department of a drug line), of its stay or visit (discharges.dept_code: "
+                          "the discharge department), or `facility`: not split, every unit gets its facility's total. "
+                          "Default: the row's own column of that name")
+
+    @field_validator("unit_from")
+    @classmethod
+    def _units(cls, v):
+        for unit, source in (v or {}).items():
+            if unit not in UNIT_COLUMNS:
+                raise ValueError(f"unit_from 的键应为 / unit_from keys are {', '.join(UNIT_COLUMNS)}; got {unit!r}")
+            if not isinstance(source, str) or not UNIT_SOURCE_RE.match(source):
+                raise ValueError(f"unit_from.{unit} 应为列名、discharges.列名、visits.列名或 facility / must be a column, "
+                                 f"discharges.<column>, visits.<column> or facility; got {source!r}")
+        return v
 
     @model_validator(mode="after")
     def _one_aggregate(self):
