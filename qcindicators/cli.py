@@ -86,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
     p.add_argument("--quarantine", action="store_true", help="set invalid rows aside instead of stopping")
 
+    p = sub.add_parser("stewardship", help="the monthly antibacterial stewardship pack of one hospital (.xlsx or .html)")
+    p.add_argument("data", help="folder with one file per table")
+    p.add_argument("--facility", required=True, help="facility_id of the hospital")
+    p.add_argument("--period", required=True, help="2024-06 (a month; 2024Q2 or 2024 also work)")
+    p.add_argument("--out", required=True, help="stewardship.xlsx or stewardship.html")
+    p.add_argument("--targets", default=None, help="target-set name (qci targets) or YAML file")
+    p.add_argument("--pseudonymise", action="store_true", help="replace prescriber ids with stable salted hashes")
+    p.add_argument("--salt", default=None, help="secret salt for --pseudonymise (default: environment variable QCI_SALT)")
+    p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
+    p.add_argument("--aliases", default=None, help="YAML file {table: {your_header: canonical_column}}")
+    p.add_argument("--quarantine", action="store_true", help="set invalid rows aside instead of stopping")
+
     p = sub.add_parser("catalog", help="list the built-in indicators")
     p.add_argument("--definitions", action="append", default=None)
     return parser
@@ -260,8 +272,27 @@ def cmd_drugs_unmapped(args) -> int:
     return 0
 
 
+def cmd_stewardship(args) -> int:
+    import os
+    from . import read_tables
+    from .report.stewardship import build_stewardship
+    from .report.stewardship_write import write_stewardship
+    pack = build_stewardship(read_tables(args.data, aliases=args.aliases), args.facility, args.period, targets=args.targets,
+                             definitions=args.definitions, pseudonymise=args.pseudonymise,
+                             salt=args.salt or os.environ.get("QCI_SALT"),
+                             on_invalid="quarantine" if args.quarantine else "raise")
+    write_stewardship(pack, args.out)
+    t = pack.tables
+    print(f"月报已写入 / stewardship pack written to {args.out}: {len(t['departments']) - 1} 科室 departments, "
+          f"{len(t['prescribers'])} 医师 prescribers, {len(t['unmapped'])} 待修正编码 codes to fix")
+    for note in pack.notes:
+        print(f"  {note}")
+    return 0
+
+
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
-            "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets}
+            "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets,
+            "stewardship": cmd_stewardship}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,10 +23,12 @@ NEEDED = ("facilities", "drug_orders", "drug_dictionary")
 LINE_COLUMNS = ("facility_id", "drug_code", "quantity", "order_date", "amount")
 
 
-def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quarantine_dir=None) -> pd.DataFrame:
+def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quarantine_dir=None,
+                   facility: str | None = None, within: str | None = None) -> pd.DataFrame:
     """Drug codes not in the dictionary, and antibacterials without a DDD (and why), one row per code and reason.
 
     Lines, net quantity and amount, how many facilities and periods, sorted by the amount left uncounted.
+    `facility` and `within` (a period label at `period`'s grain, e.g. "2024-06") narrow it to one hospital's month.
 
     Example:
         >>> import pandas as pd, qcindicators as qci
@@ -62,7 +64,9 @@ def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quar
     if len(failures) and on_invalid != "quarantine":
         raise InputDataError(f"输入数据未通过检查 / input data failed validation: {len(failures)} failure(s); "
                              "run `qci validate` for the list", failures)
-    return ledger.companions["unmapped_drugs"]
+    if facility is None and within is None:
+        return ledger.companions["unmapped_drugs"]
+    return ctx.drug_ledger.codes.frame(resolved, facility, within)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "unmapped_drugs") -> Path:

@@ -51,8 +51,10 @@ class CodeTally:
         self.parts.append(part.assign(drug_code=np.asarray(code_names, dtype=object)[part["c"]],
                                       reason=np.asarray(why_names, dtype=object)[part["r"]]).drop(columns=["c", "r"]))
 
-    def frame(self, resolved: pd.DataFrame | None) -> pd.DataFrame:
-        """One row per (code, reason), the most amount left uncounted first; names from the dictionary."""
+    def frame(self, resolved: pd.DataFrame | None, facility: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """One row per (code, reason), the most amount left uncounted first; names from the dictionary.
+
+        `facility`, `period` (a label at the tally's grain): only that facility's or period's lines."""
         if not self.parts:
             return empty_code_table()
         cells = pd.concat(self.parts, ignore_index=True)
@@ -60,6 +62,13 @@ class CodeTally:
         cells["facility_id"] = np.append(self.fac_ids, None)[np.where(fac >= 0, fac, len(self.fac_ids))]
         per = cells["p"].to_numpy()
         cells["p"] = np.where(per >= 0, per, np.nan)      # undated lines: no period
+        if facility is not None:
+            cells = cells[cells["facility_id"] == str(facility)]
+        if period is not None:
+            labels = {p: self._label(p) for p in cells["p"].dropna().unique()}     # one label per distinct period
+            cells = cells[cells["p"].map(labels) == period]
+        if not len(cells):
+            return empty_code_table()
         g = cells.groupby(["drug_code", "reason"], sort=False)
         out = g[["lines", "quantity", "amount"]].sum(min_count=1)
         out = out.join(g.agg(facilities=("facility_id", "nunique"), first=("p", "min"), last=("p", "max"),
