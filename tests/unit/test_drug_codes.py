@@ -90,3 +90,11 @@ def test_cli_writes_the_list(tmp_path, capsys):
     assert "145.00" in capsys.readouterr().out          # 90 + 40 + 10 + 5 元 left uncounted
     with pytest.raises(SystemExit):
         main(["drugs", "unmapped"])
+
+
+def test_one_hospitals_month():
+    u = qci.unmapped_drugs(tables_missing_two_codes(), period="month", facility="F1", within="2024-02")
+    assert u[["drug_code", "lines", "amount"]].values.tolist() == [["D9", 1, 5.0], ["D6", 1, -20.0]]
+    f2 = qci.unmapped_drugs(tables_missing_two_codes(), period="month", facility="F2")
+    assert f2[["drug_code", "lines", "facility_ids"]].values.tolist() == [["X1", 1, "F2"]]
+    assert len(qci.unmapped_drugs(tables_missing_two_codes(), period="month", within="2023-01")) == 0
