@@ -103,6 +103,10 @@ class Result:
         if len(self.not_computable):
             for rec in self.not_computable.itertuples(index=False):
                 lines.append(f"  not computable: {rec.indicator} — {rec.reason}")
+        codes = self.unmapped_drugs
+        if len(codes):
+            lines.append(f"  待修正药品编码 / drug codes to fix: {len(codes)} (result.unmapped_drugs, qci drugs unmapped), e.g. "
+                         + "; ".join(f"{r.drug_code} {r.reason} {r.lines} lines" for r in codes.head(3).itertuples()))
         return "\n".join(lines)
 
     def write(self, path: str | Path) -> Path:
@@ -117,6 +121,8 @@ class Result:
             with pd.ExcelWriter(path) as xl:
                 self.frame.to_excel(xl, sheet_name="result", index=False)
                 self.diagnostics.to_excel(xl, sheet_name="diagnostics", index=False)
+                if len(self.unmapped_drugs):
+                    self.unmapped_drugs.to_excel(xl, sheet_name="unmapped_drugs", index=False)
                 pd.DataFrame(_flatten(self.provenance), columns=["key", "value"]).to_excel(xl, sheet_name="provenance", index=False)
         else:
             from ..errors import QCIError

@@ -98,3 +98,11 @@ def test_one_hospitals_month():
     f2 = qci.unmapped_drugs(tables_missing_two_codes(), period="month", facility="F2")
     assert f2[["drug_code", "lines", "facility_ids"]].values.tolist() == [["X1", 1, "F2"]]
     assert len(qci.unmapped_drugs(tables_missing_two_codes(), period="month", within="2023-01")) == 0
+
+
+def test_the_summary_and_the_workbook_carry_the_codes(tmp_path):
+    r = qci.compute(tables_missing_two_codes(), ["antibacterial_use_density"], period="month")
+    assert "drug codes to fix: 4" in r.diagnostics_summary() and "X1 not_in_dictionary 3 lines" in r.diagnostics_summary()
+    r.write(tmp_path / "r.xlsx")
+    back = pd.read_excel(tmp_path / "r.xlsx", sheet_name="unmapped_drugs", dtype={"drug_code": str})
+    assert back["drug_code"].tolist() == ["X1", "D6", "X2", "D9"]
