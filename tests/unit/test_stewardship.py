@@ -134,3 +134,17 @@ def test_cli_needs_a_salt_to_pseudonymise(tmp_path, capsys, monkeypatch):
     code = main(["stewardship", str(data), "--facility", "F1", "--period", "2024-06", "--pseudonymise",
                  "--out", str(tmp_path / "x.xlsx")])
     assert code == 1 and "salt" in capsys.readouterr().err
+
+
+@needs_engine
+def test_cli_writes_the_pack(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QCI_SALT", "s")
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, frame in ward_tables().items():
+        frame.to_csv(data / f"{name}.csv", index=False)
+    out = tmp_path / "pack.html"
+    assert main(["stewardship", str(data), "--facility", "F1", "--period", "2024-06", "--pseudonymise", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "科室排名 Departments" in page and "医师-" in page and "P1" not in page
+    assert "科室 departments" in capsys.readouterr().out
