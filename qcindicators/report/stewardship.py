@@ -11,14 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..api import compute
+from ..compile.feasibility import missing_inputs
 from ..drugs import unmapped_drugs
 from ..errors import QCIError, did_you_mean
 from ..io.tables import read_tables
+from ..spec.load import Catalog, builtin_catalog, load_definitions
 
 AUD = "antibacterial_use_density_discharge_cohort"     # discharged patients' DDDs ÷ their patient-days: rolls up exactly
 USE_RATE = "inpatient_antibacterial_use_rate"
@@ -84,21 +87,19 @@ def build_stewardship(tables, facility: str, period: str, targets=None, definiti
         raise QCIError(f"机构不存在 / no facility {facility!r} in the facilities table." + did_you_mean(facility, ids))
     name = fac.loc[ids == str(facility), "facility_name"].astype(str).iloc[0] if "facility_name" in fac else str(facility)
     kw = dict(period=grain, targets=targets, definitions=definitions, on_invalid=on_invalid)
-    pick = _Picker(str(facility), str(period))
-    hospital = pick(compute(tables, OVERVIEW_IDS, by=["facility_id"], **kw))
-    notes: list[str] = []
+    pick, notes = _Picker(str(facility), str(period), tables, definitions), []
+    hospital = pick(compute(tables, pick.feedable(OVERVIEW_IDS, notes), by=["facility_id"], **kw))
     out = {"overview": _overview(hospital, pick.specs)}
-    depts = pick(compute(tables, [AUD, USE_RATE, SPECIAL_SHARE], by=["facility_id", "dept_code"], **kw))
+    depts = pick(compute(tables, pick.feedable([AUD, USE_RATE, SPECIAL_SHARE]), by=["facility_id", "dept_code"], **kw))
     out["departments"] = _departments(depts, hospital)
     out["special"] = _special(depts, hospital)
     if "prescriber_id" in tables.columns("drug_orders"):
-        people = pick(compute(tables, [RX_RATE, DDDS], by=["facility_id", "prescriber_id"], **kw))
+        people = pick(compute(tables, pick.feedable([RX_RATE, DDDS]), by=["facility_id", "prescriber_id"], **kw))
         out["prescribers"] = _prescribers(people, str(facility), salt if pseudonymise else None)
     else:
         out["prescribers"] = pd.DataFrame(columns=["rank", "prescriber_id"])
         notes.append("用药明细没有开单医师列 prescriber_id，无医师排名 / drug_orders has no prescriber_id: no prescriber ranking")
-    drug_ids = [DDDS] + ([AMOUNT] if "amount" in tables.columns("drug_orders") else [])
-    drugs = pick(compute(tables, drug_ids, by=["facility_id", "drug_code"], **kw))
+    drugs = pick(compute(tables, pick.feedable([DDDS, AMOUNT]), by=["facility_id", "drug_code"], **kw))
     names = _drug_names(tables, str(facility))
     out["top_ddds"] = _top(drugs, DDDS, "ddds", names)
     out["top_amount"] = _top(drugs, AMOUNT, "amount", names)
@@ -110,8 +111,21 @@ def build_stewardship(tables, facility: str, period: str, targets=None, definiti
 class _Picker:
     """One facility's rows of one period from each result; keeps the definitions and the first provenance."""
 
-    def __init__(self, facility: str, period: str):
+    def __init__(self, facility: str, period: str, tables, definitions):
         self.facility, self.period, self.specs, self.provenance = facility, period, {}, {}
+        self.tables, self.catalog = tables, builtin_catalog()
+        if definitions is not None:
+            user = definitions if isinstance(definitions, Catalog) else load_definitions(
+                *([definitions] if isinstance(definitions, (str, Path)) else definitions))
+            self.catalog = self.catalog.merged(user)
+
+    def feedable(self, ids: list[str], notes: list[str] | None = None) -> list[str]:
+        """The indicators the tables can feed; the others are named in `notes` (a missing amount column …)."""
+        reasons = {i: missing_inputs(i, self.catalog, self.tables) for i in ids}
+        for i, why in reasons.items():
+            if why and notes is not None:
+                notes.append(f"无法计算 / not computable: {i} — {';'.join(why)}")
+        return [i for i in ids if not reasons[i]]
 
     def __call__(self, result) -> pd.DataFrame:
         self.specs.update(result.specs)
