@@ -148,3 +148,13 @@ def test_cli_writes_the_pack(tmp_path, capsys, monkeypatch):
     page = out.read_text(encoding="utf-8")
     assert "科室排名 Departments" in page and "医师-" in page and "P1" not in page
     assert "科室 departments" in capsys.readouterr().out
+
+
+def test_the_packs_own_indicators_at_the_hospital():
+    ids = ["inpatient_antibacterial_ddds", "antibacterial_amount", "prescriber_antibacterial_prescription_rate"]
+    f = qci.compute(ward_tables(), ids, period="month").to_frame().set_index(["indicator", "period"])
+    assert f.loc[("inpatient_antibacterial_ddds", "2024-06"), "value"] == pytest.approx(7.0)    # 2 + 1 + 3 + 1
+    assert f.loc[("inpatient_antibacterial_ddds", "2024-05"), "value"] == pytest.approx(1.0)
+    assert f.loc[("antibacterial_amount", "2024-06"), "value"] == pytest.approx(120.0)          # 80 D1 + 40 D2; D4 not
+    rate = f.loc[("prescriber_antibacterial_prescription_rate", "2024-06")]
+    assert (rate["numerator"], rate["denominator"], rate["value"]) == (1, 4, 25.0)              # V1 of V1–V4
