@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .result.combine import Combiner
+from .result.combine import Combiner, concat_results
+from .result.grouping import grouping_of
 from .compile.plan import Plan, compile_plan
 from .schemas.contract import TABLES
 from .result.diagnostics import Diagnostics, Ledger
@@ -17,12 +18,13 @@ from .domain.reference import ddd_edition
 from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
-from .compile.feasibility import missing_inputs
+from .compile.feasibility import missing_by_indicator
 from .result.result import Result
 from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_failures, required_column_failures
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
+from .validate import ValidationReport
 
 PERIODS = ("month", "quarter", "year")
 
@@ -57,16 +59,13 @@ def _select(cat: Catalog, tables: Tables, indicators: Sequence[str] | None) -> t
         indicators = [indicators]
     if indicators is not None:
         ids = [cat[i].id for i in indicators]   # unknown ids raise with a hint
-        for i in ids:
-            reasons = missing_inputs(i, cat, tables)
+        for i, reasons in missing_by_indicator(cat, ids, tables).items():
             if reasons:
                 _raise_missing(i, reasons)
         return ids, pd.DataFrame(columns=["indicator", "reason"])
-    ids, skipped = [], []
-    for spec in cat:
-        reasons = missing_inputs(spec.id, cat, tables)
-        (skipped.append({"indicator": spec.id, "reason": ";".join(reasons)}) if reasons else ids.append(spec.id))
-    return ids, pd.DataFrame(skipped, columns=["indicator", "reason"])
+    reasons = missing_by_indicator(cat, [s.id for s in cat], tables)
+    skipped = [{"indicator": i, "reason": ";".join(r)} for i, r in reasons.items() if r]
+    return [i for i, r in reasons.items() if not r], pd.DataFrame(skipped, columns=["indicator", "reason"])
 
 
 def _raise_missing(ident: str, reasons: list[str]) -> None:
@@ -81,37 +80,37 @@ def _raise_missing(ident: str, reasons: list[str]) -> None:
                              f"column(s) {', '.join(columns)}, which the data does not have")
 
 
-def _groups(facilities: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    if not by:
-        return np.zeros(len(facilities), np.int64), pd.DataFrame(index=[0])
-    keys = facilities[list(by)]
-    grouped = keys.groupby(list(by), dropna=False, sort=True, observed=True)
-    return grouped.ngroup().to_numpy().astype(np.int64), grouped.size().reset_index()[list(by)]
-
-
-def explain(indicators: Sequence[str] | str, definitions=None) -> str:
+def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id",)) -> str:
     """The plan that `compute` would run, as text, without touching any data.
+
+    `by` matters for units below the facility: `by=["facility_id", "dept_code"]` shows which column
+    places each measure's rows in a department (a drug line: its stay's discharge department).
 
     Example:
         >>> import qcindicators as qci
         >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
         plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
+        >>> "units from dept_code=discharges.dept_code" in qci.explain("antibacterial_use_density", by=["facility_id", "dept_code"])
+        True
     """
     cat = _catalog(definitions)
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
-    return compile_plan(cat, [cat[i].id for i in ids]).explain()
+    units = _units_below_facility(groupings_of(by), [c.name for c in TABLES["facilities"].columns])
+    return compile_plan(cat, [cat[i].id for i in ids], units).explain()
 
 
-def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[str] | str = ("facility_id",),
-            period: str = "month", targets: str | Path | None = None, definitions=None,
+def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),
+            period: str | Sequence[str] = "month", targets: str | Path | None = None, definitions=None,
             on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95) -> Result:
     """Compute indicators from input tables.
 
     Args:
         tables: a `Tables`, a directory, or a dict of DataFrames.
         indicators: ids; None computes every indicator the tables can feed.
-        by: facilities columns to group by (facility_id, county, city, level, ...), or [] for the region.
-        period: "month", "quarter" or "year".
+        by: facilities columns to group by (facility_id, county, city, level, ...), or [] for the region;
+            or several groupings at once, `[["facility_id"], ["county"], []]`, all from one read of each
+            table (the result is their concatenation, `by` columns empty where a grouping lacks them).
+        period: "month", "quarter" or "year"; or several, e.g. ["year", "month"], from the same read.
         targets: a shipped target-set name or a target-set YAML file; None uses the definitions' own targets.
         definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
@@ -123,10 +122,12 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
         >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"], period="year")
         >>> sorted(r.to_frame()["period"].unique())
         ['2023', '2024']
+        >>> both = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"],
+        ...                    by=[["facility_id"], []], period="year")
+        >>> int(both.to_frame()["facility_id"].isna().sum())    # the two region rows
+        2
     """
-    if period not in PERIODS:
-        raise QCIError(f"period 应为 month、quarter 或 year / period must be one of {PERIODS}, got {period!r}." + did_you_mean(period, PERIODS))
-    by = [by] if isinstance(by, str) else list(by)
+    groupings, periods = groupings_of(by), periods_of(period)
     _z(confidence)
     tables = read_tables(tables)
     cat = _catalog(definitions)
@@ -134,71 +135,127 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by: Sequence[
     if "facilities" not in tables:
         raise MissingTableError("缺少机构表 facilities（每个指标都需要它来分组与判定目标）/ the facilities table is required "
                                 "(every indicator groups and judges targets by it)")
-    fac_cols = tables.columns("facilities")
-    for col in by:
-        if col not in fac_cols:
-            raise QCIError(f"by 只能用机构表的列 / `by` takes facilities columns; {col!r} is not one." + did_you_mean(col, fac_cols))
+    units = _units_below_facility(groupings, tables.columns("facilities"))
     ids, skipped = _select(cat, tables, indicators)
-    ids, skipped = _county_grouping(cat, ids, skipped, by, explicit=indicators is not None)
-    plan = compile_plan(cat, ids)
+    per_grouping, skipped = _county_grouping(cat, ids, skipped, groupings, explicit=indicators is not None)
+    plan = compile_plan(cat, [i for i in ids if any(i in g for g in per_grouping)], units)
     gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
     facilities = _checked_facilities(tables, gate)
     _whole_table_checks(plan, tables, facilities, gate)
-    county_groups = _county_groups(plan, tables, facilities) if by == ["county"] else None
-    if county_groups is not None:
-        group_of_fac = county_groups.get_indexer(facilities["county"].astype(object))
-        groups = pd.DataFrame({"county": county_groups.to_numpy(dtype=object)})
-    else:
-        group_of_fac, groups = _groups(facilities, by)
     ledger = Ledger()
-    partials = PandasEngine().run(plan, tables, facilities, group_of_fac, len(groups), period, ledger, gate, county_groups)
+    partials = PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
+    _raise_or_count_failures(gate, ledger, tables, on_invalid)
+    frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence)
+              for p in periods for g, wanted in zip(groupings, per_grouping)]
+    columns = list(dict.fromkeys(c for g in groupings for c in g))
+    counts = {t: tables.n_rows(t) for t in plan.reads if t in tables}
+    provenance = _provenance(plan, cat, tables, counts, target_set, groupings, periods, confidence)
+    names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
+             if "facility_name" in facilities else None)
+    return Result(concat_results(frames, columns), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
+                  specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names,
+                  unmapped_drugs=ledger.companions.get("unmapped_drugs", empty_code_table()))
+
+
+def groupings_of(by) -> list[list[str]]:
+    """`by` as a list of groupings: "county" → [["county"]]; ["a", "b"] → [["a", "b"]]; [["a"], []] as is."""
+    if isinstance(by, str):
+        return [[by]]
+    by = list(by)
+    if by and all(isinstance(g, (list, tuple)) for g in by):
+        return [list(g) for g in by]
+    if any(isinstance(g, (list, tuple)) for g in by):
+        raise QCIError("by 应为列名列表，或多个分组（列表的列表）/ `by` is a list of columns, or a list of groupings "
+                       f"(lists of columns), not a mix: {by!r}")
+    return [by]
+
+
+def periods_of(period) -> list[str]:
+    """`period` as a list of grains, each checked."""
+    periods = [period] if isinstance(period, str) else list(dict.fromkeys(period))
+    if not periods:
+        raise QCIError("period 不能为空 / period must name at least one of month, quarter, year")
+    for p in periods:
+        if p not in PERIODS:
+            raise QCIError(f"period 应为 month、quarter 或 year / period must be one of {PERIODS}, got {p!r}."
+                           + did_you_mean(str(p), PERIODS))
+    return periods
+
+
+UNIT_COLUMNS = ("dept_code", "prescriber_id", "doctor_id", "drug_code", "atc_code", "antibacterial_grade")
+
+
+def _units_below_facility(groupings: list[list[str]], fac_cols: list[str]) -> list[str]:
+    """Columns of the case tables a grouping names (dept_code, …): always inside a facility, one per grouping."""
+    units = []
+    for g in groupings:
+        below = [c for c in g if c not in fac_cols]
+        for col in below:
+            if col not in UNIT_COLUMNS:
+                raise QCIError(f"by 只能用机构表的列或科室/医师/药品列 / `by` takes facilities columns or a unit below the "
+                               f"facility ({', '.join(UNIT_COLUMNS)}); {col!r} is neither."
+                               + did_you_mean(col, list(fac_cols) + list(UNIT_COLUMNS)))
+        if below and (len(below) > 1 or set(g) - set(below) != {"facility_id"}):
+            raise QCIError(f"科室、医师、药品单位总在机构之内：by=['facility_id', {below[0]!r}] / units below the facility "
+                           f"are always inside one: use by=['facility_id', {below[0]!r}] (one such column), not {g!r}")
+        units += below
+    return list(dict.fromkeys(units))
+
+
+def _combine(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, by: list[str], ids: list[str],
+             target_set, confidence) -> pd.DataFrame:
+    unit = next((c for c in by if c in plan.units), None)
+    part = partials[(period, unit)]
+    if unit is not None:
+        facilities = facilities.iloc[part.units["facility"].to_numpy()].reset_index(drop=True).assign(
+            **{unit: part.units[unit].to_numpy(dtype=object)})
+        ids, missing = _computable_below_facility(plan, part, ids, unit)
+    county_labels = next((c.labels for c in part.county.values()), None)
+    combiner = Combiner(plan, part, facilities, grouping_of(facilities, by, county_labels), target_set, confidence)
+    combiner.run()
+    frame = combiner.frame(ids)
+    return pd.concat([frame, missing], ignore_index=True) if unit is not None and len(missing) else frame
+
+
+def _computable_below_facility(plan: Plan, part, ids: list[str], unit: str) -> tuple[list[str], pd.DataFrame]:
+    """Indicators whose every measure has a value per `unit`; the others as not_computable rows, not an error."""
+    nodes = {n.id: n for n in plan.nodes}
+
+    def keys(i):
+        n = nodes[i]
+        return keys(n.base) if hasattr(n, "base") and not hasattr(n, "where") else set(getattr(n, "numerator", ())) | set(getattr(n, "denominator", ()))
+
+    ok = [i for i in ids if not hasattr(nodes[i], "where") and plan.specs[i].kind != "attribute" and not (keys(i) & part.unsupported)]
+    rows = [{"indicator": i, "unit": plan.specs[i].unit, "flags": f"not_computable:grain:{unit}"} for i in ids if i not in ok]
+    return ok, pd.DataFrame(rows, columns=["indicator", "unit", "flags"])
+
+
+def _raise_or_count_failures(gate: Gate, ledger: Ledger, tables: Tables, on_invalid: str) -> None:
     failures = gate.failures()
     if len(failures) and on_invalid != "quarantine":
-        from .validate import ValidationReport
         summary = ValidationReport(failures, pd.DataFrame(columns=["table", "rule", "rows", "message_zh", "message_en"]),
                                    {}, tables).summary()
         raise InputDataError(f"输入数据未通过检查 / input data failed validation\n{summary}", failures)
     for table, n in gate.quarantined.items():
         ledger.add(table, "quarantined", n, "未通过检查的行已隔离，未使用", "rows that failed validation were set aside")
-    combiner = Combiner(plan, partials, facilities, group_of_fac, groups, "facility_id" in by, target_set, confidence)
-    combiner.run()
-    counts = {t: tables.n_rows(t) for t in sorted({s.table for s in plan.scans} | {"facilities"}) if t in tables}
-    provenance = _provenance(plan, cat, tables, counts, target_set, by, period, confidence)
-    names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
-             if "facility_name" in facilities else None)
-    return Result(combiner.frame(), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
-                  specs={i: plan.specs[i] for i in plan.requested}, by=by, facility_names=names,
-                  unmapped_drugs=ledger.companions.get("unmapped_drugs", empty_code_table()))
 
 
-def _uses_county_from(cat: Catalog, ident: str) -> bool:
+def uses_county_from(cat: Catalog, ident: str) -> bool:
+    """Whether an indicator groups rows by their own county column (县域内就诊率): by county or region only."""
     spec = cat[ident]
-    return _uses_county_from(cat, spec.of) if spec.of else any(m.county_from for _, m in spec.measures())
+    return uses_county_from(cat, spec.of) if spec.of else any(m.county_from for _, m in spec.measures())
 
 
-def _county_grouping(cat: Catalog, ids: list[str], skipped: pd.DataFrame, by: list[str], explicit: bool):
-    """Indicators grouped by a row's own county (县域内就诊率) exist by county or for the region only."""
-    if by in ([], ["county"]):
-        return ids, skipped
-    bad = [i for i in ids if _uses_county_from(cat, i)]
-    if bad and explicit:
-        raise QCIError(f"指标 {', '.join(bad)} 按患者常住区县统计，只能按区县（by=['county']）或全区域（by=[]）计算 / "
-                       f"{', '.join(bad)} group rows by the patient's county: use by=['county'] or by=[]")
-    extra = pd.DataFrame([{"indicator": i, "reason": "grouping:county_or_region_only"} for i in bad], columns=["indicator", "reason"])
-    return [i for i in ids if i not in bad], pd.concat([skipped, extra], ignore_index=True) if bad else skipped
-
-
-def _county_groups(plan: Plan, tables: Tables, facilities: pd.DataFrame) -> pd.Index | None:
-    """Counties of the facilities plus every county the rows name (residents from outside form their own groups)."""
-    cols = {(m.table, m.county_from) for s in plan.scans for m in s.measures if m.county_from}
-    if not cols:
-        return None
-    labels = set(facilities["county"].dropna().astype(str))
-    for table, col in cols:
-        values = tables.load(table, [col])[col]
-        labels |= set(values.cat.categories.astype(str) if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna().astype(str))
-    ordered = sorted(labels) + ([np.nan] if facilities["county"].isna().any() else [])
-    return pd.Index(ordered, dtype=object)
+def _county_grouping(cat: Catalog, ids: list[str], skipped: pd.DataFrame, groupings: list[list[str]], explicit: bool):
+    """Per grouping, the indicators it can have: those grouped by a row's own county exist by county or for the region only."""
+    bad = [i for i in ids if uses_county_from(cat, i)]
+    per = [ids if g in ([], ["county"]) else [i for i in ids if i not in bad] for g in groupings]
+    nowhere = [i for i in bad if not any(i in g for g in per)]
+    if nowhere and explicit:
+        raise QCIError(f"指标 {', '.join(nowhere)} 按患者常住区县统计，只能按区县（by=['county']）或全区域（by=[]）计算 / "
+                       f"{', '.join(nowhere)} group rows by the patient's county: use by=['county'] or by=[]")
+    extra = pd.DataFrame([{"indicator": i, "reason": "grouping:county_or_region_only"} for i in nowhere], columns=["indicator", "reason"])
+    return per, pd.concat([skipped, extra], ignore_index=True) if nowhere else skipped
 
 
 def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
@@ -211,21 +268,26 @@ def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
 
 
 def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, gate: Gate) -> None:
-    """Checks that need a whole table, only where the plan reads the columns they are about."""
-    reads = plan.table_columns()
-    for table in {s.table for s in plan.scans}:
-        gate.add(required_column_failures(tables, table))
-        if TABLES[table].key and set(TABLES[table].key) <= reads.get(table, set()) and table != "discharges":
-            gate.add(key_failures(tables, table))
-    if "encounter_id" in reads.get("procedures", set()):
-        gate.add(procedure_parent_failures(tables, facilities))
+    """The whole-table checks the plan lists for every table it reads (facilities are checked first, apart)."""
+    for table, read in plan.reads.items():
+        if table == "facilities" or table not in tables:
+            continue
+        for check in read.checks:
+            if check == "required_columns":
+                gate.add(required_column_failures(tables, table))
+            elif check == "unique_key":
+                gate.add(key_failures(tables, table))
+            elif check == "parent:discharges" and table == "procedures":
+                gate.add(procedure_parent_failures(tables, facilities))
+            else:
+                raise QCIError(f"计划中的检查无法执行 / the plan asks for a check this engine does not know: {table} {check}")
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:
     return {
         "library": {"name": "qcindicators", "version": __version__, "engine": "pandas", "pandas": pd.__version__},
         "computed_at": _dt.datetime.now().isoformat(timespec="seconds"),
-        "request": {"by": ",".join(by) or "(region)", "period": period},
+        "request": {"by": " | ".join(",".join(g) or "(region)" for g in by), "period": ",".join(period)},
         "definitions": {i: f"v{s.version} · {s.source.document}" + (f" · {s.source.indicator}" if s.source.indicator else "")
                         for i, s in plan.specs.items()},
         "reference_tables": {"ddd": ddd_edition()},

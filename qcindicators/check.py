@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .api import _catalog, _uses_county_from, compute
-from .compile.feasibility import missing_inputs
+from .api import _catalog, compute
+from .compile.feasibility import missing_by_indicator
 from .result.result import Result
 from .io.tables import read_tables
 
@@ -46,21 +46,17 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     cat = _catalog(definitions)
     ts = cat.target_set(targets)
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
-    reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
+    reasons = missing_by_indicator(cat, wanted, tables)
     ok = [i for i in wanted if not reasons[i]]
     kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir,
               confidence=confidence)
     frames, first, specs = [], None, {}
     if ok:
-        # indicators grouped by the patient's county (县域内就诊率) have no facility rows, only county/region ones
-        per_unit = ok if by in ([], ["county"]) else [i for i in ok if not _uses_county_from(cat, i)]
-        first = compute(tables, per_unit or ok, by=by if per_unit else [], **kw)
-        frames.append(first.frame if per_unit else first.frame.iloc[0:0])
+        # one read of each table for the units and the region (indicators grouped by the patient's county,
+        # 县域内就诊率, have no facility rows, only county/region ones)
+        first = compute(tables, ok, by=[by, []] if by else [[]], **kw)
+        frames.append(first.frame)
         specs.update(first.specs)
-        if by:
-            region = compute(tables, ok, by=[], **kw)
-            frames.append(region.frame)
-            specs.update(region.specs)
     missing = not_computable_rows(reasons, cat)
     if len(missing):
         frames.append(missing)

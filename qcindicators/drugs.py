@@ -49,7 +49,7 @@ def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quar
         raise MissingTableError("缺少表 / missing table(s): " + ", ".join(f"{t}（{TABLES[t].zh}）" for t in missing))
     gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
     facilities, ledger = tables.load("facilities"), Ledger()
-    ctx = ScanContext(tables, facilities, ledger, None, gate)
+    ctx = ScanContext(tables, facilities, ledger, None, gate, BATCH_ROWS)
     ctx.drug_ledger = DrugLineLedger(facilities, period, ledger)
     gate.add(required_column_failures(tables, "drug_orders"))
     cols = [c for c in LINE_COLUMNS if c in tables.columns("drug_orders")]
@@ -59,7 +59,7 @@ def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quar
         lines = frame[~bad].reset_index(drop=True) if bad.any() else frame
         ctx.drug_attributes(lines, codes_against(lines["facility_id"], ctx.fac_index))
     resolved = ctx.resolved_dictionary()[0]
-    ctx.drug_ledger.finish(len(resolved), resolved)
+    ctx.finish()
     failures = gate.failures()
     if len(failures) and on_invalid != "quarantine":
         raise InputDataError(f"输入数据未通过检查 / input data failed validation: {len(failures)} failure(s); "

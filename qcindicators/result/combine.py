@@ -8,10 +8,11 @@ import pandas as pd
 
 from ..compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
 from ..engine.expr_eval import as_mask, evaluate
-from ..engine.pandas_engine import Partials
+from ..engine.partials import PartialKey, Partials, Role
 from ..engine.periods import YOY_LAG, label
 from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
+from .grouping import Grouping
 from .targets import OPS, facility_column, facility_targets, group_targets, judge, targets_for
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
@@ -32,32 +33,52 @@ class Grid:
 
 
 class Combiner:
-    def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, group_of_fac: np.ndarray,
-                 groups: pd.DataFrame, facility_grain: bool, target_set: TargetSetSpec | None, confidence: float = 0.95):
+    """One grouping and one period grain of a plan's partials → indicator grids and the tidy rows."""
+
+    def __init__(self, plan: Plan, partials: Partials, facilities: pd.DataFrame, grouping: Grouping,
+                 target_set: TargetSetSpec | None, confidence: float = 0.95):
         self.plan, self.partials, self.facilities = plan, partials, facilities
         self.confidence = confidence
-        self.group_of_fac, self.groups, self.facility_grain = group_of_fac, groups, facility_grain
+        self.grouping, self.group_of_fac, self.groups = grouping, grouping.group_of_fac, grouping.groups
+        self.facility_grain = grouping.facility_grain
         self.target_set = target_set
         self.p0, p1 = partials.period_range()
         self.P = max(p1 - self.p0 + 1, 0)
-        self.F, self.G = len(facilities), len(groups)
+        self.F, self.G = len(facilities), len(grouping.groups)
         self.fac_grids: dict[str, Grid] = {}
         self.group_grids: dict[str, Grid] = {}
 
     # -- grains -----------------------------------------------------------------------
+    def _window(self, arr: np.ndarray) -> np.ndarray:
+        return arr[:, self.p0:self.p0 + self.P]
+
     def _measures(self, keys: tuple[str, ...], at_groups: bool) -> np.ndarray:
         """The sum of the measures `keys` (a numerator or denominator may add several)."""
         if not keys:
             return np.full((self.G if at_groups else self.F, self.P), np.nan)
         return sum(self._measure(k, at_groups) for k in keys)
 
+    def _by_county(self, key: str, at_groups: bool) -> bool:
+        """Grouped by the row's own county: only by county, where the rows of the measure go by their county."""
+        return at_groups and self.grouping.group_of_county is not None and key in self.partials.county
+
+    def _county(self, key: str, role: Role) -> np.ndarray:
+        part = self.partials.county[key]
+        arr = self._window(part.arrays.get(PartialKey(key, role), np.zeros((len(part.labels), self.partials.span))))
+        is_max = role is Role.VALUE and self.partials.aggs[key] == "max"
+        out = np.full((self.G, self.P), -np.inf if is_max else 0.0)
+        (np.fmax.at if is_max else np.add.at)(out, self.grouping.group_of_county, arr)
+        return np.where(np.isinf(out), np.nan, out) if is_max else out
+
     def _measure(self, key: str, at_groups: bool) -> np.ndarray:
         part = self.partials
-        if key in part.group_grain:
-            store_key = key if at_groups else key + "@facility"
-            return part.aligned(part.measures, store_key, self.p0, self.P, self.G if at_groups else self.F)
-        arr = part.aligned(part.measures, key, self.p0, self.P, self.F)
-        return self._rollup(arr, max_agg=": max(" in key) if at_groups else arr
+        if key in part.distinct:
+            unit = self.group_of_fac if at_groups else np.arange(self.F)
+            return self._window(part.distinct[key].counts(unit, self.G if at_groups else self.F, part.span))
+        if self._by_county(key, at_groups):
+            return self._county(key, Role.VALUE)
+        arr = self._window(part.array(key))
+        return self._rollup(arr, max_agg=part.aggs[key] == "max") if at_groups else arr
 
     def _rollup(self, arr: np.ndarray, max_agg: bool = False) -> np.ndarray:
         out = np.full((self.G, self.P), -np.inf if max_agg else 0.0)
@@ -65,14 +86,12 @@ class Combiner:
         return np.where(np.isinf(out), np.nan, out)
 
     def _support(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
-        rows = self.G if at_groups else self.F
-        total = np.zeros((rows, self.P))
+        total = np.zeros((self.G if at_groups else self.F, self.P))
         for k in node.numerator + node.denominator:
-            if k in self.partials.group_grain and k in self.partials.group_support:   # counted at group grain already
-                if at_groups:
-                    total += self.partials.aligned(self.partials.group_support, k, self.p0, self.P, self.G)
+            if self._by_county(k, at_groups):
+                total += self._county(k, Role.SUPPORT)
                 continue
-            arr = self.partials.aligned(self.partials.support, k, self.p0, self.P, self.F)
+            arr = self._window(self.partials.array(k, Role.SUPPORT))
             total += self._rollup(arr) if at_groups else arr
         return total > 0
 
@@ -145,8 +164,9 @@ class Combiner:
         return Grid(num, den, value, present, np.where(zero & present, 1, 0))
 
     # -- the tidy frame -----------------------------------------------------------------
-    def frame(self) -> pd.DataFrame:
-        parts = [p for p in (self._rows(i) for i in self.plan.requested) if len(p)]
+    def frame(self, ids: list[str] | None = None) -> pd.DataFrame:
+        """The tidy rows of `ids` (default: every requested indicator) for this grouping."""
+        parts = [p for p in (self._rows(i) for i in (self.plan.requested if ids is None else ids)) if len(p)]
         columns = ["indicator", *self.groups.columns, *RESULT_COLUMNS[1:]]
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
         return self._typed(frame[columns])
@@ -197,3 +217,20 @@ class Combiner:
 
 def _flag_text(bits: int) -> str:
     return ";".join(name for bit, name in FLAG_NAMES.items() if bits & bit)
+
+
+def concat_results(frames: list[pd.DataFrame], by: list[str]) -> pd.DataFrame:
+    """Tidy frames of several groupings (and grains) as one: every `by` column, empty where a grouping lacks it."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = ["indicator", *by, *RESULT_COLUMNS[1:]]
+    typed = [f.reindex(columns=columns) for f in frames if len(f)]
+    if not typed:
+        return frames[0].reindex(columns=columns)
+    out = pd.concat(typed, ignore_index=True)
+    for c in by:      # a column some groupings lack: text with missing values, like the region rows of check
+        if out[c].dtype == object or any(c not in f.columns for f in frames):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    out["met"] = out["met"].astype("boolean")
+    out.columns = pd.Index(columns, dtype=object)
+    return out

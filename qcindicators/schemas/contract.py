@@ -237,21 +237,65 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     FACILITIES, FACILITY_PERIODS, DISCHARGES, PROCEDURES, DRUG_ORDERS, DRUG_DICTIONARY,
     VISITS, REFERRALS, SATISFACTION_SURVEYS)}
 
-# Columns derived by enrichment, which definitions may use as if they were input.
-DERIVED_COLUMNS: dict[str, dict[str, str]] = {
-    "drug_orders": {
-        "ddd_count": "DDDs on the line (quantity × strength ÷ DDD); NaN where no DDD is known",
-        "is_antibacterial": "drug in the Chinese 抗菌药物 scope (J01, J02, P01AB)",
-        "antibacterial_grade": "非限制/限制/特殊使用级 from the dictionary",
-        "atc_code": "resolved ATC code",
-    },
-}
+@dataclass(frozen=True)
+class Derivation:
+    """A column the engine makes when a definition names it: what it is made from, and what else it needs."""
+
+    table: str
+    column: str
+    inputs: tuple[str, ...]              # columns of the same table it is made from
+    lookups: tuple[str, ...] = ()        # what it looks values up in: a whole table, or "table.column"
+    records: tuple[str, ...] = ()        # optional columns its ledger records when the table has them
+    given: bool = False                  # may also arrive as input: then derived only where it is missing
+    doc: str = ""
+
+
+_DRUG_INPUTS = dict(inputs=("drug_code", "quantity", "setting"), lookups=("drug_dictionary",), records=("order_date", "amount"))
+DERIVATIONS: dict[str, dict[str, Derivation]] = {}
+for _d in (
+    Derivation("discharges", "los_days", ("admit_date", "discharge_date"), given=True,
+               doc="实际住院天数: discharge_date − admit_date in days, a same-day stay counts 1"),
+    Derivation("drug_orders", "ddd_count", **_DRUG_INPUTS, doc="DDDs on the line (quantity × strength ÷ DDD); NaN where no DDD is known"),
+    Derivation("drug_orders", "is_antibacterial", **_DRUG_INPUTS, doc="drug in the Chinese 抗菌药物 scope (J01, J02, P01AB)"),
+    Derivation("drug_orders", "antibacterial_grade", **_DRUG_INPUTS, doc="非限制/限制/特殊使用级 from the dictionary"),
+    Derivation("drug_orders", "atc_code", **_DRUG_INPUTS, doc="resolved ATC code"),
+    Derivation("referrals", "direction", ("from_facility_id", "to_facility_id"), lookups=("facilities.level",), given=True,
+               doc="转诊方向: up to a higher level, down to a lower one"),
+):
+    DERIVATIONS.setdefault(_d.table, {})[_d.column] = _d
+# Columns derived by enrichment, which definitions may use as if they were input (given ones are in TABLES too).
+DERIVED_COLUMNS: dict[str, dict[str, str]] = {t: {c: d.doc for c, d in ds.items() if not d.given}
+                                              for t, ds in DERIVATIONS.items()}
+
+
+@dataclass(frozen=True)
+class Link:
+    """Child rows belong to a parent row of the same facility: an operation or an inpatient drug line to
+    its stay, an outpatient drug line to its visit. `exists(child, …)` and a stay's discharge date as a
+    child's period follow these; `required` links are checked whole (every operation has its stay)."""
+
+    child: str
+    parent: str
+    child_id: str
+    parent_id: str
+    settings: tuple[str, ...] | None = None   # which child rows may belong to this parent (by `setting`)
+    required: bool = False
+
+
+LINKS: dict[tuple[str, str], Link] = {(k.parent, k.child): k for k in (
+    Link("procedures", "discharges", "encounter_id", "encounter_id", required=True),
+    Link("drug_orders", "discharges", "encounter_id", "encounter_id", settings=("inpatient",)),
+    Link("drug_orders", "visits", "encounter_id", "visit_id", settings=("outpatient", "emergency")),
+)}
+# The parent row's date a child may take as its period: a stay's discharge date (discharge-cohort basis).
+STAY_DATE = "discharges.discharge_date"
+
 FACILITY_ATTRIBUTES = ("level", "grade", "facility_type", "ownership", "county", "city", "facility_name", "specialty")
 
 
 def table_columns(table: str) -> set[str]:
     """Every column a definition may name for `table`: contract, derived, facility attributes."""
-    cols = set(TABLES[table].by_name) | set(DERIVED_COLUMNS.get(table, {}))
+    cols = set(TABLES[table].by_name) | set(DERIVATIONS.get(table, {}))
     if TABLES[table].facility_column:
         cols |= set(FACILITY_ATTRIBUTES)
     return cols

@@ -7,7 +7,6 @@ from qcindicators.report.stewardship_write import write_stewardship
 from qcindicators.synthetic import Size, generate_tables
 from tests.golden.test_golden import check
 
-needs_engine = pytest.mark.xfail(strict=True, reason="needs engine by=dept_code (issue 12)")
 
 
 def workbook_outline(path) -> str:
@@ -19,7 +18,6 @@ def workbook_outline(path) -> str:
     return "\n".join(lines)
 
 
-@needs_engine
 def test_stewardship_workbook_golden(tmp_path):
     tables = generate_tables(Size(n_facilities=2, discharges_per_bed=0.5, visits_per_bed=1.0))
     pack = build_stewardship(tables, "320700000", "2024-06", pseudonymise=True, salt="golden")

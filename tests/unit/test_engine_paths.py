@@ -2,7 +2,7 @@
 import pandas as pd
 
 import qcindicators as qci
-from qcindicators.engine import columns
+from qcindicators.engine import links
 
 IDS = ["inpatient_antibacterial_use_rate", "outpatient_antibacterial_prescription_rate",
        "class_i_incision_prophylaxis_rate", "emergency_antibacterial_prescription_rate"]
@@ -15,8 +15,8 @@ def _frame(sample_dir):
 def test_batched_child_lookups_and_row_aligned_parent_keys_change_nothing(sample_dir, monkeypatch):
     fast = _frame(sample_dir)
     assert fast["numerator"].sum() > 0
-    monkeypatch.setattr(columns._PendingKeys, "FLUSH_ROWS", 997)              # many small lookups
-    monkeypatch.setattr(columns.ParentIndex, "row_keys_of", lambda self, offset, n: None)   # hash every batch
+    monkeypatch.setattr(links.PendingKeys, "FLUSH_ROWS", 997)              # many small lookups
+    monkeypatch.setattr(links.ParentIndex, "row_keys_of", lambda self, offset, n: None)   # hash every batch
     plain = _frame(sample_dir)
     pd.testing.assert_frame_equal(fast, plain)
 
@@ -26,8 +26,8 @@ def test_sorted_member_is_isin():
     rng = np.random.default_rng(3)
     right = np.unique(rng.integers(0, 1000, 300))
     left = rng.integers(-5, 1100, 5000)
-    assert (columns.sorted_member(left, right) == np.isin(left, right)).all()
-    assert not columns.sorted_member(left, right[:0]).any()
+    assert (links.sorted_member(left, right) == np.isin(left, right)).all()
+    assert not links.sorted_member(left, right[:0]).any()
 
 
 def test_distinct_counts_do_not_depend_on_batch_boundaries(sample_dir, monkeypatch):
@@ -42,7 +42,7 @@ def test_distinct_counts_do_not_depend_on_batch_boundaries(sample_dir, monkeypat
 
 def test_first_of_pairs_is_drop_duplicates():
     import numpy as np
-    from qcindicators.engine.pandas_engine import _first_of_pairs
+    from qcindicators.engine.partials import first_of_pairs as _first_of_pairs
     rng = np.random.default_rng(5)
     a, b = rng.integers(0, 20, 3000), rng.integers(0, 30, 3000)
     mine = pd.DataFrame({"a": a, "b": b}).iloc[np.sort(_first_of_pairs(a, b))].reset_index(drop=True)

@@ -14,8 +14,6 @@ from qcindicators.report.stewardship import build_stewardship, pseudonyms
 from tests.conftest import facilities
 from tests.unit.test_indicators_hand import dictionary
 
-# the engine's `by` below the facility is the lead's (issue 12); remove this marker when it is merged
-needs_engine = pytest.mark.xfail(strict=True, reason="needs engine by=dept_code (issue 12)")
 AUD = "antibacterial_use_density_discharge_cohort"
 
 
@@ -51,7 +49,6 @@ def by_unit(result, unit, period="2024-06"):
     return {r[unit]: (r["numerator"], r["denominator"], r["value"]) for _, r in f.iterrows()}
 
 
-@needs_engine
 def test_department_aud_counts_a_transferred_stay_in_its_discharge_department():
     r = qci.compute(ward_tables(), [AUD], by=["facility_id", "dept_code"], period="month")
     june = by_unit(r, "dept_code")
@@ -63,7 +60,6 @@ def test_department_aud_counts_a_transferred_stay_in_its_discharge_department():
     assert hospital == pytest.approx((7.0, 18.0, 700 / 18))         # the departments add up to the hospital
 
 
-@needs_engine
 def test_prescriber_rates_and_ddds_ordered():
     r = qci.compute(ward_tables(), ["prescriber_antibacterial_prescription_rate", "inpatient_antibacterial_ddds"],
                     by=["facility_id", "prescriber_id"], period="month")
@@ -79,7 +75,6 @@ def _as_result(frame):
     return qci.Result(frame, pd.DataFrame(), {})
 
 
-@needs_engine
 def test_the_pack_on_hand_tables():
     pack = build_stewardship(ward_tables(), "F1", "2024-06")
     d = pack.tables["departments"]
@@ -92,7 +87,6 @@ def test_the_pack_on_hand_tables():
     assert pack.tables["top_amount"]["drug_code"].tolist() == ["D1", "D2"]           # 80 and 40 元 (10 of it outpatient)
 
 
-@needs_engine
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(["A", "B", "C", None]), min_size=4, max_size=4))
 def test_departments_roll_up_to_the_hospital(depts):
@@ -136,7 +130,6 @@ def test_cli_needs_a_salt_to_pseudonymise(tmp_path, capsys, monkeypatch):
     assert code == 1 and "salt" in capsys.readouterr().err
 
 
-@needs_engine
 def test_cli_writes_the_pack(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("QCI_SALT", "s")
     data = tmp_path / "data"

@@ -1,0 +1,149 @@
+"""Running partial aggregates of one period grain, fed batch by batch: bincounts that add up."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, first_of_pairs
+from .periods import SPAN
+
+
+class LabelRegistry:
+    """Integer codes for labels met batch by batch (a row's own county): a new label gets the next code."""
+
+    def __init__(self) -> None:
+        self.index = pd.Index([], dtype=object)
+
+    def codes(self, values: pd.Series) -> np.ndarray:
+        """Each value's code (−1 where missing), registering labels not seen before."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        labels = pd.Index(np.asarray(uniques, dtype=object)).astype(str)
+        new = labels[self.index.get_indexer(labels) < 0]
+        if len(new):
+            self.index = self.index.append(pd.Index(new, dtype=object))
+        return np.append(self.index.get_indexer(labels), -1)[codes].astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+# The cell of a facility's rows whose department (prescriber, drug …) is blank: shown, so that the cells of a
+# facility always add up to it, and named so that it is never mistaken for a facility or region row.
+BLANK_UNIT = "(未填写 blank)"
+
+
+class CellRegistry:
+    """Units below the facility: integer codes for (facility, label) pairs met batch by batch."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.labels = LabelRegistry()
+        self.pairs = pd.Index([], dtype=np.int64)
+
+    def codes(self, fac: np.ndarray, values: pd.Series) -> np.ndarray:
+        """Each row's cell (a missing label is a cell of its own, so cells add up to their facility)."""
+        label = self.labels.codes(values)
+        pair = fac.astype(np.int64) * (1 << 31) + (label + 1)
+        uniq = pd.unique(pair)
+        new = uniq[self.pairs.get_indexer(uniq) < 0]
+        if len(new):
+            self.pairs = self.pairs.append(pd.Index(new, dtype=np.int64))
+        return self.pairs.get_indexer(pair).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per cell: the facility (position) and the label (BLANK_UNIT where the row had none)."""
+        pairs = self.pairs.to_numpy(dtype=np.int64)
+        label = pairs % (1 << 31) - 1
+        names = np.append(self.labels.index.to_numpy(dtype=object), BLANK_UNIT)
+        return pd.DataFrame({"facility": pairs // (1 << 31), self.column: names[label]})
+
+
+class GrainAccumulator:
+    """Every measure's partials at one period grain: facility × period arrays, distinct triples, county arrays."""
+
+    def __init__(self, n_facilities: int, grain: str, aggs: dict[str, str], counties: LabelRegistry,
+                 cells: CellRegistry | None = None):
+        self.F, self.P, self.grain, self.aggs, self.counties = n_facilities, SPAN[grain], grain, aggs, counties
+        self.cells = cells          # units below the facility: rows are cells, not facilities
+        self.unsupported: set[str] = set()
+        self.flat: dict[PartialKey, np.ndarray] = {}
+        self.by_county: dict[str, dict[PartialKey, np.ndarray]] = {}
+        self.distinct: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.scoped: set[str] = set()
+
+    def _is_max(self, key: PartialKey) -> bool:
+        return key.role is Role.VALUE and self.aggs[key.measure] == "max"
+
+    @property
+    def n_units(self) -> int:
+        return self.F if self.cells is None else len(self.cells)
+
+    def add(self, measure: str, role: Role, cells: np.ndarray, values: np.ndarray | None = None) -> None:
+        """Add rows at unit × period `cells` (a count when `values` is None)."""
+        key = PartialKey(measure, role)
+        size = self.n_units * self.P
+        arr = self.flat.get(key)
+        if arr is None or arr.size < size:      # units below the facility appear batch by batch
+            grown = np.full(size, -np.inf if self._is_max(key) else 0.0)
+            if arr is not None:
+                grown[:arr.size] = arr
+            self.flat[key] = arr = grown
+        if self._is_max(key):
+            np.maximum.at(arr, cells, values)
+            return
+        arr += np.bincount(cells, weights=values, minlength=size)
+
+    def add_county(self, measure: str, role: Role, county: np.ndarray, periods: np.ndarray,
+                   values: np.ndarray | None = None) -> None:
+        """Add rows grouped by their own county code (see LabelRegistry)."""
+        key = PartialKey(measure, role)
+        store = self.by_county.setdefault(measure, {})
+        rows = max(len(self.counties), 1)
+        arr = store.get(key)
+        fill = -np.inf if self._is_max(key) else 0.0
+        if arr is None or arr.shape[0] < rows:
+            grown = np.full((rows, self.P), fill)
+            if arr is not None:
+                grown[:arr.shape[0]] = arr
+            store[key] = arr = grown
+        flat = arr.reshape(-1)
+        cells = county * self.P + periods
+        if self._is_max(key):
+            np.maximum.at(flat, cells, values)
+        else:
+            flat += np.bincount(cells, weights=values, minlength=flat.size)
+
+    def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
+        """Keep each batch's distinct (facility, period, value) once: integer codes, not a string drop_duplicates."""
+        codes, _ = pd.factorize(values, use_na_sentinel=True)
+        ok = np.flatnonzero(codes >= 0)
+        rows = ok[first_of_pairs(fac[ok].astype(np.int64) * self.P + periods[ok], codes[ok])]
+        self.distinct.setdefault(measure, []).append((fac[rows], periods[rows], np.asarray(values.to_numpy()[rows], dtype=object)))
+        if scoped:
+            self.scoped.add(measure)
+
+    def partials(self) -> Partials:
+        U = self.n_units
+        out = Partials(U, self.grain, dict(self.aggs), unsupported=set(self.unsupported),
+                       units=None if self.cells is None else self.cells.frame())
+        for key, arr in self.flat.items():
+            arr = np.concatenate([arr, np.full(U * self.P - arr.size, -np.inf if self._is_max(key) else 0.0)]).reshape(U, self.P)
+            out.arrays[key] = np.where(np.isinf(arr), np.nan, arr) if self._is_max(key) else arr
+        for measure, parts in self.distinct.items():
+            f, p, v = (np.concatenate([part[i] for part in parts]) for i in range(3))
+            codes, _ = pd.factorize(v)
+            first = first_of_pairs(f.astype(np.int64) * self.P + p, codes.astype(np.int64))
+            out.distinct[measure] = Distinct(f[first].astype(np.int64), p[first].astype(np.int64), v[first],
+                                             measure in self.scoped)
+        labels = list(self.counties.index.astype(str))
+        for measure, store in self.by_county.items():
+            arrays = {}
+            for key, arr in store.items():
+                full = np.full((len(labels), self.P), -np.inf if self._is_max(key) else 0.0)
+                full[:arr.shape[0]] = arr[:len(labels)]
+                arrays[key] = np.where(np.isinf(full), np.nan, full) if self._is_max(key) else full
+            out.county[measure] = CountyArrays(labels, arrays)
+        return out

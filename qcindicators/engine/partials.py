@@ -1,0 +1,153 @@
+"""Partial aggregates: what any engine hands to `combine`, and nothing engine-specific.
+
+An engine (pandas in this process, the same kernels per partition or on a Dask worker) produces one
+`Partials` per period grain: for every measure of the plan, arrays facility × period on a fixed absolute
+period axis, so partials of batches, files or partitions combine exactly — sums and counts add, maxima
+take the maximum, distinct counts keep their distinct (facility, period, value) triples until the
+grouping is known, and measures grouped by a row's own county keep arrays per county label. Keys are
+typed (`PartialKey`), never strings parsed back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from .periods import SPAN
+
+
+class Role(Enum):
+    """What an array of a measure holds."""
+
+    VALUE = "value"        # the aggregate itself
+    SUPPORT = "support"    # rows that passed the measure's filter and were placed (a row exists for the unit)
+    NULLS = "nulls"        # rows whose value to sum was missing (reported in the ledger, never counted)
+
+
+@dataclass(frozen=True)
+class PartialKey:
+    measure: str           # the measure's canonical text (MeasureNode.key)
+    role: Role
+
+
+@dataclass
+class Distinct:
+    """Distinct (facility, period, value) triples; `scoped`: values unique only within a facility (stay ids)."""
+
+    facility: np.ndarray
+    period: np.ndarray
+    value: np.ndarray
+    scoped: bool
+
+    def counts(self, unit_of_fac: np.ndarray, n_units: int, span: int) -> np.ndarray:
+        """Distinct values per unit × period, units given by the facility → unit map (−1: left out)."""
+        unit = unit_of_fac[self.facility]
+        keep = unit >= 0
+        codes, _ = pd.factorize(self.value[keep])
+        ident = codes.astype(np.int64)
+        if self.scoped and len(ident):
+            ident = ident + self.facility[keep] * (int(ident.max()) + 1)
+        cell = unit[keep] * span + self.period[keep]
+        first = first_of_pairs(cell, ident)
+        return np.bincount(cell[first], minlength=n_units * span).reshape(n_units, span).astype(float)
+
+    def merged(self, other: "Distinct") -> "Distinct":
+        """Two sets of triples as one (a union, deduplicated): distinct counts never add across parts."""
+        f = np.concatenate([self.facility, other.facility])
+        p = np.concatenate([self.period, other.period])
+        v = np.concatenate([self.value, other.value])
+        codes, _ = pd.factorize(v)
+        first = first_of_pairs(f * (int(p.max(initial=0)) + 1) + p, codes.astype(np.int64))
+        return Distinct(f[first], p[first], v[first], self.scoped)
+
+
+@dataclass
+class CountyArrays:
+    """A measure grouped by a county column of the row itself (the patient's residence): labels × period."""
+
+    labels: list[str]
+    arrays: dict[PartialKey, np.ndarray]
+
+
+@dataclass
+class Partials:
+    """Everything one period grain of a plan produced, at facility grain — or, below the facility, at the
+    grain of cells (facility × department, prescriber or drug), described by `units`."""
+
+    n_facilities: int                                        # units: facilities, or cells
+    grain: str
+    aggs: dict[str, str]                                     # measure key → sum | count | max | count_distinct
+    arrays: dict[PartialKey, np.ndarray] = field(default_factory=dict)      # units × SPAN
+    distinct: dict[str, Distinct] = field(default_factory=dict)
+    county: dict[str, CountyArrays] = field(default_factory=dict)
+    units: pd.DataFrame | None = None      # cells: their facility (position) and label; None at facility grain
+    unsupported: set[str] = field(default_factory=set)      # measures that have no value at this grain
+
+    @property
+    def span(self) -> int:
+        return SPAN[self.grain]
+
+    def array(self, measure: str, role: Role = Role.VALUE) -> np.ndarray:
+        """facilities × SPAN; zeros where nothing was accumulated (NaN maxima stay NaN)."""
+        arr = self.arrays.get(PartialKey(measure, role))
+        if arr is None:
+            fill = np.nan if role is Role.VALUE and self.aggs.get(measure) == "max" else 0.0
+            return np.full((self.n_facilities, self.span), fill)
+        return arr
+
+    def period_range(self) -> tuple[int, int]:
+        """First and last period code in which any measure has a row."""
+        used = np.zeros(self.span, bool)
+        for key, arr in self.arrays.items():
+            if key.role is Role.SUPPORT:
+                used |= arr.any(axis=0)
+        for c in self.county.values():
+            for key, arr in c.arrays.items():
+                if key.role is Role.SUPPORT:
+                    used |= arr.any(axis=0)
+        idx = np.flatnonzero(used)
+        return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
+
+    def merged(self, other: "Partials") -> "Partials":
+        """The partials of two parts of the data (partitions of facilities, or of rows) as one."""
+        out = Partials(self.n_facilities, self.grain, {**self.aggs, **other.aggs})
+        for key in set(self.arrays) | set(other.arrays):
+            a, b = self.array(key.measure, key.role), other.array(key.measure, key.role)
+            out.arrays[key] = np.fmax(a, b) if out.aggs.get(key.measure) == "max" and key.role is Role.VALUE else a + b
+        for key in set(self.distinct) | set(other.distinct):
+            parts = [d for d in (self.distinct.get(key), other.distinct.get(key)) if d is not None]
+            out.distinct[key] = parts[0] if len(parts) == 1 else parts[0].merged(parts[1])
+        for key in set(self.county) | set(other.county):
+            out.county[key] = _merged_county(self.county.get(key), other.county.get(key), out.aggs[key])
+        return out
+
+
+def _merged_county(a: CountyArrays | None, b: CountyArrays | None, agg: str) -> CountyArrays:
+    if a is None or b is None:
+        return a or b
+    labels = list(dict.fromkeys(a.labels + b.labels))
+    out = CountyArrays(labels, {})
+    for key in set(a.arrays) | set(b.arrays):
+        is_max = agg == "max" and key.role is Role.VALUE
+        first, second = (_on_labels(part, key, labels, np.nan if is_max else 0.0) for part in (a, b))
+        out.arrays[key] = np.fmax(first, second) if is_max else first + second
+    return out
+
+
+def _on_labels(part: CountyArrays, key: PartialKey, labels: list[str], fill: float) -> np.ndarray:
+    width = next(iter(part.arrays.values())).shape[1]
+    out = np.full((len(labels), width), fill)
+    if key in part.arrays:
+        out[pd.Index(labels).get_indexer(part.labels)] = part.arrays[key]
+    return out
+
+
+def first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct (a, b) pair (integer arrays, any order)."""
+    if not len(a):
+        return np.zeros(0, np.int64)
+    order = np.lexsort((b, a))
+    a_s, b_s = a[order], b[order]
+    return order[np.r_[True, (a_s[1:] != a_s[:-1]) | (b_s[1:] != b_s[:-1])]]
