@@ -13,8 +13,9 @@ EXIT_INVALID_DATA = 2
 
 
 def _add_compute_args(p: argparse.ArgumentParser, targets_required: bool = False) -> None:
-    p.add_argument("--by", action="append", default=None,
-                   help="facilities column to group by (repeatable); 'region' for the whole region. Default: facility_id")
+    p.add_argument("--by", action="extend", nargs="+", default=None,
+                   help="columns to group by (--by facility_id dept_code, or repeated); 'region' for the whole region. "
+                        "Default: facility_id")
     p.add_argument("--period", default="month", choices=["month", "quarter", "year"])
     p.add_argument("--targets", default=None, required=targets_required, help="target-set name (qci targets) or YAML file")
     p.add_argument("--definitions", action="append", default=None, help="folder or file of your own definitions")
