@@ -17,6 +17,7 @@ from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
 from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
+from .engine.parallel import default_workers, run_partitioned
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_by_indicator
 from .result.result import Result
@@ -24,6 +25,7 @@ from .schemas.checker import Gate, TableChecker, key_failures, procedure_parent_
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, _z, interval_method
 from .io.tables import Tables, read_tables
+from .io.window import trim_to_window
 from .validate import ValidationReport
 
 PERIODS = ("month", "quarter", "year")
@@ -41,7 +43,7 @@ def _catalog(definitions) -> Catalog:
 def catalog(definitions=None) -> pd.DataFrame:
     """The indicators known to qcindicators (plus `definitions`, a folder or Catalog of your own).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "antibacterial_use_density" in set(qci.catalog()["id"])
         True
@@ -86,7 +88,7 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
     `by` matters for units below the facility: `by=["facility_id", "dept_code"]` shows which column
     places each measure's rows in a department (a drug line: its stay's discharge department).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> print(qci.explain("antibacterial_use_density").splitlines()[0])
         plan: 2 scan(s), 2 measure(s), 1 indicator node(s)
@@ -101,7 +103,8 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),
             period: str | Sequence[str] = "month", targets: str | Path | None = None, definitions=None,
-            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95) -> Result:
+            on_invalid: str = "raise", quarantine_dir: str | Path | None = None, confidence: float = 0.95,
+            workers: int | None = None, scheduler: str | None = None) -> Result:
     """Compute indicators from input tables.
 
     Args:
@@ -115,8 +118,13 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
         definitions: a folder, file(s) or Catalog of your own definitions, used alongside the built-ins.
         on_invalid: "raise" (default) stops on invalid input; "quarantine" sets bad rows aside and reports them.
         confidence: level of the intervals in ci_low/ci_high (Wilson for proportions, exact Poisson for rates).
+        workers: processes over partitions of whole facilities (None: the machine's cores when the data is
+            large enough to gain, else 1). Parquet whose row groups each hold one facility, or `write_partitioned`
+            output; the numbers are the same as in one process.
+        scheduler: "local" (a Dask LocalCluster of `workers` processes) or a Dask scheduler address
+            ("tcp://host:8786"): the same per-partition work as Dask tasks (pip install "qcindicators[dask]").
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["ic_staff_per_250_beds"], period="year")
@@ -143,7 +151,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     facilities = _checked_facilities(tables, gate)
     _whole_table_checks(plan, tables, facilities, gate)
     ledger = Ledger()
-    partials = PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
+    partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
     frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence)
               for p in periods for g, wanted in zip(groupings, per_grouping)]
@@ -152,9 +160,32 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     provenance = _provenance(plan, cat, tables, counts, target_set, groupings, periods, confidence)
     names = (facilities.set_index(facilities["facility_id"].astype(str))["facility_name"].astype(str)
              if "facility_name" in facilities else None)
-    return Result(concat_results(frames, columns), Diagnostics(ledger.frame()), provenance, plan.explain(), skipped,
+    return Result(trim_to_window(concat_results(frames, columns), tables.window, columns), Diagnostics(ledger.frame()),
+                  provenance, plan.explain(), skipped,
                   specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names,
                   unmapped_drugs=ledger.companions.get("unmapped_drugs", empty_code_table()))
+
+
+def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str], ledger: Ledger, gate: Gate,
+         workers: int | None, scheduler: str | None, on_invalid: str) -> dict:
+    """The partials: in this process, or over partitions of whole facilities in processes or on Dask."""
+    explicit = scheduler is not None or (workers or 1) > 1
+    n = (workers or 2) if scheduler else (workers if workers is not None else default_workers(plan, tables))
+    n = 1 if on_invalid == "quarantine" and not explicit else n
+    if explicit and on_invalid == "quarantine":
+        raise QCIError("隔离模式只在单进程中运行 / on_invalid='quarantine' runs in one process: drop workers/scheduler")
+    if n > 1 or scheduler:
+        try:
+            part = run_partitioned(plan, tables, facilities, periods, n, scheduler)
+        except QCIError:
+            if explicit:
+                raise
+        else:
+            ledger.extend(part.ledger)
+            ledger.companions.update(part.companions)
+            gate.add(part.failures)
+            return part.partials
+    return PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
 
 
 def groupings_of(by) -> list[list[str]]:
@@ -299,4 +330,5 @@ def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set
         "input_rows": dict(row_counts),
         "inputs": {n: (i["path"] or "DataFrame") + (f" ({i['encoding']})" if i["encoding"] else "")
                    for n, i in tables.source_info().items()},
+        "window": tables.window.describe() if tables.window else "none",
     }

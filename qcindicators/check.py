@@ -16,7 +16,7 @@ from .io.tables import read_tables
 def target_sets(definitions=None) -> pd.DataFrame:
     """The shipped target sets (one per plan).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "plan-2024-city" in set(qci.target_sets()["id"])
         True
@@ -27,14 +27,15 @@ def target_sets(definitions=None) -> pd.DataFrame:
 
 
 def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",), period: str = "year",
-          definitions=None, on_invalid: str = "raise", quarantine_dir=None, confidence: float = 0.95) -> Result:
+          definitions=None, on_invalid: str = "raise", quarantine_dir=None, confidence: float = 0.95,
+          workers: int | None = None, scheduler: str | None = None) -> Result:
     """Every target of a plan: values, targets and 达标 per unit of `by` and for the whole region.
 
     Rows for the region have the `by` columns empty. Indicators the data cannot feed appear as one
     row each with NaN value and the flag `not_computable:<missing table or column>`. The result has
     the tidy columns of `compute` plus `target_set`; `result.summary` has one row per target.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.check(generate_tables(Size(n_facilities=4)), "plan-2024-city")
@@ -49,7 +50,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     reasons = missing_by_indicator(cat, wanted, tables)
     ok = [i for i in wanted if not reasons[i]]
     kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, quarantine_dir=quarantine_dir,
-              confidence=confidence)
+              confidence=confidence, workers=workers, scheduler=scheduler)
     frames, first, specs = [], None, {}
     if ok:
         # one read of each table for the units and the region (indicators grouped by the patient's county,

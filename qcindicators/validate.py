@@ -75,7 +75,7 @@ def validate(tables: Tables | Mapping, columns: Mapping[str, list[str]] | None =
         on_invalid: "report" returns the report; "raise" raises `InputDataError` when anything
             fails; "quarantine" sets failing rows aside (written to `quarantine_dir` if given).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci, pandas as pd
         >>> t = {"facilities": pd.DataFrame({"facility_id": ["F1"], "level": [2], "facility_type": ["general"],
         ...      "ownership": ["public"]})}

@@ -83,8 +83,23 @@ class CodeTally:
         out = out.sort_values(["amount", "lines", "drug_code"], ascending=[False, False, True], na_position="last")
         return out[COLUMNS].reset_index(drop=True)
 
+    def cells(self) -> pd.DataFrame:
+        """The per-(code, reason, facility, period) sums: what partitions of whole facilities add up."""
+        return pd.concat(self.parts, ignore_index=True) if self.parts else pd.DataFrame()
+
     def _label(self, code: float) -> str | None:
         return None if np.isnan(code) else label(int(code), self.grain)
+
+
+def merged_code_table(parts: list[dict], fac_ids: np.ndarray, grain: str) -> dict:
+    """The companions of partitions (same facilities frame, disjoint facilities) → one code table."""
+    cells = [p["drug_code_cells"] for p in parts if len(p.get("drug_code_cells", ()))]
+    if not cells:
+        return {}
+    tally = CodeTally(fac_ids, grain)
+    tally.parts = cells
+    names = pd.concat([p["unmapped_drugs"] for p in parts if "unmapped_drugs" in p], ignore_index=True)
+    return {"unmapped_drugs": tally.frame(names), "drug_code_cells": tally.cells()}
 
 
 def empty_code_table() -> pd.DataFrame:

@@ -75,6 +75,7 @@ class DrugLineLedger:
             if rows[-1]:
                 self.ledger.add("drug_orders", check, int(rows[-1]), zh, en, quantity=float(qty[-1]))
         self.ledger.companions["unmapped_drugs"] = self.codes.frame(resolved)
+        self.ledger.companions["drug_code_cells"] = self.codes.cells()
 
 
 def _message(check: str) -> tuple[str, str]:

@@ -111,8 +111,12 @@ class Partials:
         return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
 
     def merged(self, other: "Partials") -> "Partials":
-        """The partials of two parts of the data (partitions of facilities, or of rows) as one."""
-        out = Partials(self.n_facilities, self.grain, {**self.aggs, **other.aggs})
+        """The partials of two parts of the data (partitions of whole facilities) as one: sums add, maxima take
+        the maximum, distinct counts are unions; below the facility, the two parts' cells are stacked."""
+        if self.units is not None:
+            return self._stacked(other)
+        out = Partials(self.n_facilities, self.grain, {**self.aggs, **other.aggs},
+                       unsupported=self.unsupported | other.unsupported)
         for key in set(self.arrays) | set(other.arrays):
             a, b = self.array(key.measure, key.role), other.array(key.measure, key.role)
             out.arrays[key] = np.fmax(a, b) if out.aggs.get(key.measure) == "max" and key.role is Role.VALUE else a + b
@@ -121,6 +125,20 @@ class Partials:
             out.distinct[key] = parts[0] if len(parts) == 1 else parts[0].merged(parts[1])
         for key in set(self.county) | set(other.county):
             out.county[key] = _merged_county(self.county.get(key), other.county.get(key), out.aggs[key])
+        return out
+
+    def _stacked(self, other: "Partials") -> "Partials":
+        """Cells of two partitions (their facilities differ, so their cells do too) one after the other."""
+        n = self.n_facilities
+        out = Partials(n + other.n_facilities, self.grain, {**self.aggs, **other.aggs},
+                       units=pd.concat([self.units, other.units], ignore_index=True),
+                       unsupported=self.unsupported | other.unsupported)
+        for key in set(self.arrays) | set(other.arrays):
+            out.arrays[key] = np.vstack([self.array(key.measure, key.role), other.array(key.measure, key.role)])
+        for key in set(self.distinct) | set(other.distinct):
+            a, b = self.distinct.get(key), other.distinct.get(key)
+            shifted = b and Distinct(b.facility + n, b.period, b.value, b.scoped)
+            out.distinct[key] = shifted if a is None else (a if b is None else a.merged(shifted))
         return out
 
 

@@ -30,9 +30,11 @@ def find_table_files(directory: Path) -> dict[str, Path]:
         raise InputDataError(f"找不到数据目录 / data directory not found: {directory}")
     files: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
-        if path.suffix.lower() not in EXTENSIONS or path.name.startswith((".", "~$")):
+        # a folder named after a table, holding a Parquet dataset (Hive-partitioned or not)
+        dataset = path.is_dir() and (path.name in TABLES or path.name in _ZH_TABLE_NAMES) and any(path.rglob("*.parquet"))
+        if (path.suffix.lower() not in EXTENSIONS and not dataset) or path.name.startswith((".", "~$", "_")):
             continue
-        name = table_name_for(path.stem)
+        name = table_name_for(path.name if dataset else path.stem)
         if name in files:
             raise InputDataError(f"表 {name} 有两个文件 / two files for table {name}: {files[name].name}, {path.name}")
         files[name] = path
@@ -70,6 +72,16 @@ class FileSource:
     @property
     def kind(self) -> str:
         return self.path.suffix.lower().lstrip(".")
+
+    @property
+    def columnar(self) -> bool:
+        """Reads a subset of columns cheaply, and streams."""
+        return self.kind == "parquet"
+
+    def iter_batches(self, headers: list[str], dictionary: list[str], rows: int):
+        import pyarrow.parquet as pq
+        for batch in pq.ParquetFile(self.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=headers):
+            yield batch.to_pandas(date_as_object=False, ignore_metadata=True)
 
     def headers(self) -> list[str]:
         if self.kind == "parquet":
@@ -123,6 +135,7 @@ class FrameSource:
     kind = "frame"
     encoding = None
     path = None
+    columnar = False
 
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns]

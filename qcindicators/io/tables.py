@@ -10,7 +10,10 @@ from ..schemas.contract import TABLES
 from ..errors import InputDataError, MissingTableError, UnknownTableError, did_you_mean
 from .aliases import AliasMap, header_map, load_aliases
 from .coerce import canonicalise
+from .dataset import ParquetPieces
 from .readers import FileSource, FrameSource, find_table_files, table_name_for
+from .dburl import is_database_url
+from .window import Window
 from ..schemas.failures import concat_failures, empty_failures
 
 # Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
@@ -22,7 +25,7 @@ CACHE_ROWS = 1_000_000
 class Tables:
     """Canonical tables by name. `tables["discharges"]` is a canonical DataFrame.
 
-    Example:
+    Examples:
         >>> import pandas as pd, qcindicators as qci
         >>> t = qci.read_tables({"facilities": pd.DataFrame({"机构代码": ["001"], "医院级别": ["二级"],
         ...     "机构类别": ["综合"], "所有制": ["公立"]})})
@@ -30,9 +33,11 @@ class Tables:
         (np.int64(2), '001')
     """
 
-    def __init__(self, sources: Mapping[str, FileSource | FrameSource], aliases: AliasMap | None = None):
+    def __init__(self, sources: Mapping[str, FileSource | FrameSource], aliases: AliasMap | None = None,
+                 window: Window | None = None):
         self._sources = dict(sources)
         self._aliases = load_aliases(aliases)
+        self.window = window    # what a database read left out; compute trims its result to it
         self._cache: dict[str, tuple[frozenset[str] | None, pd.DataFrame, pd.DataFrame]] = {}
 
     # -- what is here ---------------------------------------------------------
@@ -56,6 +61,16 @@ class Tables:
         headers = src.headers()
         mapping = header_map(name, headers, self._aliases.get(name))
         return [mapping.get(h, h) for h in headers]
+
+    def source(self, name: str):
+        """Where a table comes from (a file, a frame, a database table, a partition's share of a file)."""
+        return self._source(name)
+
+    def with_sources(self, sources: Mapping) -> "Tables":
+        """The same tables with some sources replaced, e.g. by one partition's share of each."""
+        out = Tables({**self._sources, **sources}, None, self.window)
+        out._aliases = self._aliases
+        return out
 
     # -- loading --------------------------------------------------------------
     def _source(self, name: str):
@@ -81,16 +96,17 @@ class Tables:
         if cached is not None and (cached[0] is None or (want is not None and want <= cached[0])):
             return cached[1], cached[2]
         src = self._source(name)
-        if want is None or src.kind != "parquet":
+        if want is None or not src.columnar:
             raw = src.read(None, self._headers_for(name, ())[1])
             want = None
         else:
             need, dictionary = self._headers_for(name, want | set(TABLES[name].key) | {TABLES[name].facility_column or ""})
             raw = src.read(need, dictionary)
-        if len(raw) == 0 and src.kind != "frame":
+        if len(raw) == 0 and src.kind != "frame" and getattr(src, "window", None) is None and not getattr(src, "may_be_empty", False):
+            # a window, or a partition's share of a table, may leave none
             raise InputDataError(f"表 {name} 没有数据行 / table {name} has no data rows ({src.path})")
         frame, failures = canonicalise(raw, name, self._aliases.get(name))
-        if src.kind != "parquet" or len(frame) <= CACHE_ROWS:
+        if not src.columnar or len(frame) <= CACHE_ROWS:
             self._cache[name] = (want, frame, failures)
         return frame, failures
 
@@ -116,7 +132,7 @@ class Tables:
         src = self._source(name)
         cached = self._cache.get(name)
         covered = cached is not None and (cached[0] is None or set(columns) <= cached[0])
-        if src.kind != "parquet" or covered:
+        if not src.columnar or covered:
             frame, failures = self._load(name, columns)
             for start in range(0, max(len(frame), 1), rows):
                 part = frame.iloc[start:start + rows]
@@ -124,10 +140,8 @@ class Tables:
                 yield start, part.reset_index(drop=True), f.assign(row=f["row"] - start)
             return
         need, dictionary = self._headers_for(name, set(columns))
-        import pyarrow.parquet as pq
         start = 0
-        for batch in pq.ParquetFile(src.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=need):
-            raw = batch.to_pandas(date_as_object=False, ignore_metadata=True)
+        for raw in src.iter_batches(need, dictionary, rows):
             frame, failures = canonicalise(raw, name, self._aliases.get(name))
             yield start, frame, failures
             start += len(frame)
@@ -138,10 +152,14 @@ class Tables:
         if src.kind == "parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(src.path).metadata.num_rows
+        if src.kind == "dataset":
+            return src.n_rows()
         return None
 
     def n_rows(self, name: str) -> int | None:
         src = self._source(name)
+        if src.kind in ("database", "dataset"):
+            return src.n_rows()
         if src.kind == "parquet":
             import pyarrow.parquet as pq
             return pq.ParquetFile(src.path).metadata.num_rows
@@ -155,7 +173,7 @@ class Tables:
 
     def replace(self, frames: Mapping[str, pd.DataFrame]) -> "Tables":
         """A new Tables with some tables replaced by (canonical) frames, e.g. after quarantine."""
-        out = Tables({**self._sources, **{n: FrameSource(f) for n, f in frames.items()}}, None)
+        out = Tables({**self._sources, **{n: FrameSource(f) for n, f in frames.items()}}, None, self.window)
         out._aliases = self._aliases
         for n, f in frames.items():
             out._cache[n] = (None, f, empty_failures())
@@ -164,15 +182,20 @@ class Tables:
         return out
 
 
-def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliases: AliasMap | str | Path | None = None) -> Tables:
-    """Read the input tables from a directory (one file per table) or a dict of DataFrames.
+def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliases: AliasMap | str | Path | None = None,
+                schema: str | None = None, tables_map=None, window: Window | None = None) -> Tables:
+    """Read the input tables from a directory (one file per table), a dict of DataFrames or a database URL.
 
     Files are `NAME.parquet`, `NAME.csv` or `NAME.xlsx`, NAME being the table name
     (discharges, drug_orders, ...) or its Chinese name (住院病案首页, ...). CSV
     encodings UTF-8, UTF-8-SIG, GBK and GB18030 are detected. Chinese headers map to
     canonical columns; `aliases` ({table: {header: column}} or a YAML file) adds more.
 
-    Example:
+    A database URL (postgresql://user@host/db, duckdb:///file.duckdb, sqlite:///file.db, or an SQLAlchemy
+    Engine) reads tables of `schema` named like files, or as a `tables_map` (YAML or dict) says; `window`
+    (a `Window` of months and facilities) is pushed into the WHERE clause. See docs/pipelines.md.
+
+    Examples:
         >>> import qcindicators as qci, pandas as pd
         >>> t = qci.read_tables({"discharges": pd.DataFrame({"住院流水号": ["0012"]})})
         >>> t["discharges"]["encounter_id"].tolist()
@@ -180,6 +203,14 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     """
     if isinstance(source, Tables):
         return source
+    if is_database_url(source):
+        from .database import database_sources
+        sources, mapped = database_sources(source, schema, tables_map, window)
+        user = load_aliases(aliases)
+        return Tables(sources, {t: {**mapped.get(t, {}), **user.get(t, {})} for t in {*mapped, *user}}, window)
+    if schema is not None or tables_map is not None or window is not None:
+        raise InputDataError("schema、tables_map 与 window 只用于数据库 / schema, tables_map and window apply to a "
+                             "database URL only")
     if isinstance(source, Mapping):
         sources = {}
         for key, frame in source.items():
@@ -191,4 +222,4 @@ def read_tables(source: str | Path | Mapping[str, pd.DataFrame] | Tables, aliase
     path = Path(source)
     if path.is_file():
         return Tables({table_name_for(path.stem): FileSource(path)}, aliases)
-    return Tables({n: FileSource(p) for n, p in find_table_files(path).items()}, aliases)
+    return Tables({n: FileSource(p) if p.is_file() else ParquetPieces.of(p) for n, p in find_table_files(path).items()}, aliases)

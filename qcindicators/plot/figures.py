@@ -38,7 +38,16 @@ def _target_line(ax, rows: pd.DataFrame) -> None:
 
 
 def funnel_figure(result, f: Funnel) -> Figure:
-    """Units by denominator against the pooled value, with 95 % and 99.8 % limits; units outside them named."""
+    """Units by denominator against the pooled value, with 95 % and 99.8 % limits; units outside them named.
+
+    Examples:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
+        >>> fig = funnel_figure(r, qci.funnel(r, "inpatient_antibacterial_use_rate"))
+        >>> bool(fig.legends[0].get_window_extent().y1 <= fig.axes[0].get_window_extent().y0)   # legend under the axes
+        True
+    """
     spec = result.specs.get(f.indicator)
     with figure_style():
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
@@ -55,27 +64,67 @@ def funnel_figure(result, f: Funnel) -> Figure:
                    edgecolors="white", linewidths=0.5)
         _target_line(ax, u)
         outliers = u[u["position"] != "within"]
-        if len(outliers):
-            key = result.by[0] if result.by else None
-            names = _labels(result, outliers[key]) if key else [""] * len(outliers)
-            for (den, val), name in zip(outliers[["denominator", "value"]].to_numpy(), names):
-                ax.annotate(name, (den, val), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        key = result.by[0] if result.by else None
+        names = _labels(result, outliers[key]) if key and len(outliers) else []
         ax.set_xscale("log" if u["denominator"].max() > 20 * max(u["denominator"].min(), 1) else "linear")
         adj = {"multiplicative": text("，乘法过度离散校正", ", multiplicative over-dispersion"),
                "additive": text("，加法过度离散校正", ", additive over-dispersion")}.get(f.overdispersion, "") if f.adjusted else ""
         ax.set_title(f"{_name(spec)} · {f.period}{adj}", fontsize=11)
         ax.set_xlabel(text("分母", "denominator"))
         ax.set_ylabel(_unit(spec))
-        ax.legend(fontsize=8, loc="best", frameon=False)
+        _label_points(fig, ax, outliers["denominator"].to_numpy(float), outliers["value"].to_numpy(float), names)
+        _legend_below(fig, ax)
     return fig
 
 
+def _legend_below(fig: Figure, ax) -> None:
+    """Legends go under the axes, never over the data."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+
+
+def _label_points(fig: Figure, ax, x, y, names: list[str]) -> None:
+    """Name the points: beside them when few and apart, else numbered with a key under the axes.
+
+    Labels are laid out after a draw and nudged up until no two overlap, so they never do.
+    """
+    if not len(names):
+        return
+    crowded = len(names) > 3 or max(len(n) for n in names) > 12
+    marks = [str(k) for k in range(1, len(names) + 1)] if crowded else list(names)
+    texts = [ax.annotate(m, (a, b), xytext=(4, 4), textcoords="offset points", fontsize=8, zorder=4)
+             for m, a, b in zip(marks, x, y)]
+    fig.canvas.draw()
+    placed = []
+    for t in sorted(texts, key=lambda t: t.get_window_extent().y0):   # a handful of outliers: a loop is fine
+        dy = 0.0
+        while any(t.get_window_extent().translated(0, dy).overlaps(p) for p in placed):
+            dy += 3.0
+        if dy:
+            t.set_position((4, 4 + dy * 72 / fig.dpi))
+        placed.append(t.get_window_extent())
+    if crowded:
+        pairs = [f"{m} {n}" for m, n in zip(marks, names)]
+        key = "\n".join("   ".join(pairs[i:i + 4]) for i in range(0, len(pairs), 4))
+        ax.set_xlabel(f"{ax.get_xlabel()}\n{key}", fontsize=8)
+
+
 def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = "") -> Figure:
-    """The series with its centre line and control limits; signals (outside, run of 8) in red."""
+    """The series with its centre line and control limits; signals (outside, run of 8) in red.
+
+    Examples:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["inpatient_antibacterial_use_rate"], period="month")
+        >>> unit = r.frame["facility_id"].iloc[0]
+        >>> chart = qci.spc(r, "inpatient_antibacterial_use_rate", unit)
+        >>> float(trend_figure(r, chart, "inpatient_antibacterial_use_rate").axes[0].get_xlim()[0])   # from the first point
+        -0.5
+    """
     spec = result.specs.get(indicator)
     with figure_style():
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
+        chart = chart.loc[chart["value"].notna().cummax().to_numpy(bool)].reset_index(drop=True)  # from the first point
         pos = np.arange(len(chart))
         ax.plot(pos, chart["ucl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--", label=text("控制限", "control limits"))
         ax.plot(pos, chart["lcl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--")
@@ -89,12 +138,21 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
         kind = {"p": "p", "u": "u", "laney_p": "p′ (Laney)", "laney_u": "u′ (Laney)"}[chart["chart"].iloc[0]]
         ax.set_title(f"{_name(spec)} · {unit_label} · {kind}".replace(" ·  ·", " ·"), fontsize=11)
         ax.set_ylabel(_unit(spec))
-        ax.legend(fontsize=8, loc="best", frameon=False)
+        ax.set_xlim(-0.5, len(chart) - 0.5)
+        _legend_below(fig, ax)
     return fig
 
 
 def targets_figure(result, period: str | None = None) -> Figure:
-    """Units × targets, coloured met / not met / not judged (not computable, no value, small denominator)."""
+    """Units × targets, coloured met / not met / not judged (not computable, no value, small denominator).
+
+    Examples:
+        >>> import qcindicators as qci
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> r = qci.compute(generate_tables(Size(n_facilities=4)), ["antibacterial_use_density"], period="year")
+        >>> len(targets_figure(r).axes[0].get_yticks())     # one row per facility
+        4
+    """
     f = result.frame
     f = f[f["target_op"].astype(str) != ""] if "target_op" in f else f.iloc[0:0]
     key = result.by[0] if result.by else None
@@ -132,6 +190,13 @@ def targets_figure(result, period: str | None = None) -> Figure:
 
 
 def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
+    """The figure as PNG or SVG bytes, at the figures' resolution.
+
+    Examples:
+        >>> fig = Figure(figsize=SIZE, dpi=DPI)
+        >>> to_bytes(fig, "png")[:4], to_bytes(fig, "svg").lstrip()[:5]
+        (b'\\x89PNG', b'<?xml')
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=DPI)
     return buf.getvalue()

@@ -24,7 +24,12 @@ def _known() -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of a CJK font matplotlib can use, or None."""
+    """The family name of a CJK font matplotlib can use, or None.
+
+    Examples:
+        >>> cjk_font() is None or isinstance(cjk_font(), str)
+        True
+    """
     from matplotlib import font_manager as fm
     names = _known()
     for name in PREFERRED:

@@ -7,7 +7,16 @@ __all__ = ["Report", "build_report", "write_html", "write_xlsx", "write_report"]
 
 
 def write_report(report: Report, path) -> "object":
-    """Write `report` as .xlsx or .html, by the file's suffix."""
+    """Write `report` as .xlsx or .html, by the file's suffix.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from qcindicators.synthetic import Size, generate_tables
+        >>> rep = build_report(generate_tables(Size(n_facilities=4)), figures=False)
+        >>> out = write_report(rep, pathlib.Path(tempfile.mkdtemp()) / "report.html")
+        >>> 'id="scorecard"' in out.read_text(encoding="utf-8")
+        True
+    """
     from pathlib import Path
     from ..errors import QCIError
     path = Path(path)

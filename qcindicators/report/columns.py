@@ -14,7 +14,9 @@ def headers(level: float) -> dict[str, str]:
             "met": "达标 Met", "flags": "标记 Flags",
             # plan sheet
             "target": "目标值 Target", "when": "适用条件 Applies to", "grain": "层级 Grain", "text": "原文 Plan text",
-            "units_met": "达标机构数 Units met", "units_judged": "判定机构数 Units judged",
+            "units_met": "达标（医院×时期）Met (hospital × period)",
+            "units_judged": "判定（医院×时期）Judged (hospital × period)",
+            "hospitals_met": "达标医院数 Hospitals met", "hospitals_judged": "判定医院数 Hospitals judged",
             "region_period": "区域时期 Region period", "region_value": "区域值 Region value",
             "region_met": "区域达标 Region met", "status": "状态 Status",
             # diagnostics and not computable
@@ -28,8 +30,11 @@ def legend(level: float) -> list[tuple[str, str]]:
     """How to read the report, for a reader who has not seen it before: (中文, English)."""
     pct = f"{level * 100:g}%"
     return [
-        ("达标：值与目标值比较的结果；无目标、无值或分母过小时留空（不判定）。",
-         "Met: the value against its target; blank when there is no target, no value, or the denominator is too small."),
+        ("达标：值与目标值比较的结果，写作 达标 / 未达标 / 不判定（有目标但无值或分母过小）；无目标时留空。"
+         "记分卡中 ✓ ✗ – 与颜色同义（黑白打印可读），↑ ↓ → 为与上年同期相比的变化（→：相差不足 0.5%）。",
+         "Met: the value against its target, written 达标 (met) / 未达标 (not met) / 不判定 (not judged: a target, but no "
+         "value or too small a denominator); blank without a target. In the scorecard ✓ ✗ – repeat the colours (for grey "
+         "print) and ↑ ↓ → give the change against the same period last year (→: within 0.5 %)."),
         (f"{pct} 置信区间：比例用 Wilson 区间，率（如抗菌药物使用强度）用精确 Poisson 区间；区间越宽，数越不稳定。",
          f"{pct} interval: Wilson for proportions, exact Poisson for rates (e.g. DDDs/100 patient-days); a wide interval is an unstable number."),
         ("标记 small_denominator：分母低于指标规定的最小值，不判定达标；zero_denominator：分母为 0；"

@@ -16,24 +16,26 @@ from ..api import _catalog, compute
 from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
+from ..plot.ranking import ranking_figure
 from ..progress import bar
 from ..result.result import Result
 from ..stats.funnel import funnel
 from ..stats.intervals import interval_method
 from ..stats.spc import spc
 from ..io.tables import read_tables
+from .scorecard import scorecard_cells, scorecard_indicators
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
              "access": "服务可及与满意度", "reports": "年报与其他"}
 REGION = "全区域 / region"
 MAX_FIGURE_INDICATORS = 24
 OVERVIEW_COLUMNS = ["name_zh", "indicator", "period", "value", "ci_low", "ci_high", "unit", "target_text", "met",
-                    "units_met", "units_judged", "flags"]
+                    "hospitals_met", "hospitals_judged", "flags"]
 
 
 @dataclass
 class Figure:
-    kind: str            # funnel | trend | targets
+    kind: str            # ranking | funnel | trend | targets
     indicator: str
     title: str
     png: bytes
@@ -70,6 +72,13 @@ class Report:
                                     + f["target"].round(6).astype(str).str.replace(r"\.0$", "", regex=True), "")
         return f
 
+    def scorecard(self) -> pd.DataFrame:
+        """The first page: one row per unit × scorecard indicator (latest period), region first; see scorecard.py."""
+        rows = self.rows()
+        plan_ids = list(self.plan["indicator"]) if self.plan is not None else None
+        kinds = {i: s.kind for i, s in self.result.specs.items()}
+        return scorecard_cells(rows, scorecard_indicators(rows, plan_ids), kinds)
+
     def overview(self) -> pd.DataFrame:
         """One row per indicator (latest period): the region's value, interval, target and 达标, and how
         many facilities met their own target out of those judged."""
@@ -77,8 +86,8 @@ class Report:
         units = s[s["facility_id"].notna()]
         judged = units.assign(_met=units["met"].astype("boolean")).groupby("indicator")["_met"]
         region = s[s["facility_id"].isna()].set_index("indicator")
-        out = region.assign(units_met=judged.sum().reindex(region.index).fillna(0).astype(int),
-                            units_judged=judged.count().reindex(region.index).fillna(0).astype(int))
+        out = region.assign(hospitals_met=judged.sum().reindex(region.index).fillna(0).astype(int),
+                            hospitals_judged=judged.count().reindex(region.index).fillna(0).astype(int))
         return out.reset_index()[OVERVIEW_COLUMNS]
 
     def summary(self) -> pd.DataFrame:
@@ -105,7 +114,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
                  definitions=None, figures: bool = True, on_invalid: str = "raise", confidence: float = 0.95) -> Report:
     """Compute everything a report shows.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> from qcindicators.report import build_report
@@ -114,20 +123,21 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
         '全区域 / region'
     """
     tables = read_tables(tables)
-    kw = dict(period=period, targets=targets, definitions=definitions, on_invalid=on_invalid, confidence=confidence)
-    with bar(4, "report", "steps") as progress:
-        units = compute(tables, by=["facility_id"], **kw)
+    # one read of each table: per facility and for the region, at the report's period and by month for trends
+    grains = [period] + (["month"] if figures and period != "month" else [])
+    with bar(2, "report", "steps") as progress:
+        units = compute(tables, by=[["facility_id"], []], period=grains, targets=targets, definitions=definitions,
+                        on_invalid=on_invalid, confidence=confidence)
         progress.update()
-        region = compute(tables, [i for i in units.specs] + _county_only(units), by=[], **kw)
-        progress.update()
-        frame = pd.concat([units.frame, region.frame], ignore_index=True)
-        result = Result(frame, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
-                        specs={**units.specs, **region.specs}, by=["facility_id"], facility_names=units.facility_names)
+        at_period = units.frame[_of_grain(units.frame["period"], period)].reset_index(drop=True)
+        result = Result(at_period, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
+                        specs=units.specs, by=["facility_id"], facility_names=units.facility_names)
         plan = _plan(result, tables, targets, definitions) if targets is not None else None
-        progress.update()
         ids = _figure_indicators(result, targets)
-        trends = compute(tables, ids, by=[], period="month", targets=targets, definitions=definitions,
-                         on_invalid=on_invalid, confidence=confidence) if ids and figures else None
+        monthly = units.frame[_of_grain(units.frame["period"], "month") & units.frame["facility_id"].isna()
+                              & units.frame["indicator"].isin(ids)]
+        trends = Result(monthly.drop(columns=["facility_id"]).reset_index(drop=True), units.diagnostics, units.provenance,
+                        units.plan_text, specs={i: units.specs[i] for i in ids}, by=[]) if ids and figures else None
         progress.update()
     not_computable = units.not_computable
     cat = _catalog(definitions)
@@ -135,7 +145,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
     report = Report(title or ("医疗质量指标报告 · Quality indicator report" + (f" · {name}" if name else "")),
                     result, trends, not_computable, plan, targets, period)
     if figures:
-        report.figures = _figures(report, ids)
+        report.figures = _figures(report, list(dict.fromkeys(report.scorecard()["indicator"])), ids)
     return report
 
 
@@ -153,32 +163,41 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     return plan_summary(frame, ts, ["facility_id"], tables.load("facilities"))
 
 
-def _county_only(units: Result) -> list[str]:
-    """Indicators grouped by the patient's county have no facility rows; the region still has them."""
-    nc = units.not_computable
-    if not len(nc):
-        return []
-    return nc.loc[nc["reason"].astype(str).str.contains("grouping:county_or_region_only", regex=False), "indicator"].tolist()
+LABEL_LENGTH = {"year": 4, "quarter": 6, "month": 7}      # 2024, 2024Q1, 2024-01
 
 
-def _figures(report: Report, ids: list[str]) -> list[Figure]:
+def _of_grain(labels: pd.Series, grain: str) -> pd.Series:
+    """Rows whose period label is of `grain` (a result computed for several grains holds them all)."""
+    return labels.astype(str).str.len() == LABEL_LENGTH[grain]
+
+
+def _figures(report: Report, ranked: list[str], ids: list[str]) -> list[Figure]:
+    """Per scorecard indicator a ranking; for proportions and rates also the funnel and the region's trend."""
     out = []
     result = report.result
-    with bar(2 * len(ids) + 1, "figures", "fig") as progress:
+    with bar(len(ranked) + 2 * len(ids) + 1, "figures", "fig") as progress:
         fig = targets_figure(result)
         out.append(Figure("targets", "", "达标概览 / targets overview", to_bytes(fig, "png"), to_bytes(fig, "svg")))
         progress.update()
+        for i in ranked:
+            fig = ranking_figure(result, i)
+            out.append(Figure("ranking", i, f"排名 · {result.specs[i].name.zh}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+            progress.update()
         for i in ids:
-            name = result.specs[i].name.zh
-            try:
-                fig = funnel_figure(result, funnel(result, i))
-                out.append(Figure("funnel", i, f"漏斗图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
-            except QCIError as e:       # e.g. fewer than two units with data: said in the report, not drawn
-                report.notes.append(f"{i}: {e}")
-            progress.update()
-            if report.trends is not None and len(report.trends.series(i)) >= 2:
-                # region denominators are large: Laney's p′/u′ keeps the limits meaningful
-                fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, text("全区域", "region"))
-                out.append(Figure("trend", i, f"控制图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
-            progress.update()
+            out.extend(_funnel_and_trend(report, i))
+            progress.update(2)
+    return out
+
+
+def _funnel_and_trend(report: Report, i: str) -> list[Figure]:
+    result, name, out = report.result, report.result.specs[i].name.zh, []
+    try:
+        fig = funnel_figure(result, funnel(result, i))
+        out.append(Figure("funnel", i, f"漏斗图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+    except QCIError as e:       # e.g. fewer than two units with data: said in the report, not drawn
+        report.notes.append(f"{i}: {e}")
+    if report.trends is not None and len(report.trends.series(i)) >= 2:
+        # region denominators are large: Laney's p′/u′ keeps the limits meaningful
+        fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, text("全区域", "region"))
+        out.append(Figure("trend", i, f"控制图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
     return out

@@ -109,6 +109,16 @@ class Result:
                          + "; ".join(f"{r.drug_code} {r.reason} {r.lines} lines" for r in codes.head(3).itertuples()))
         return "\n".join(lines)
 
+    def to_sql(self, url_or_engine, table: str = "qci_results", run_id: str | None = None, schema: str | None = None,
+               diagnostics_table: str | None = None) -> str:
+        """Write the tidy rows to a database table under `run_id` (a new one when None) and return it.
+
+        Rows carry run_id and computed_at; the provenance goes to the qci_runs table as JSON. Writing the
+        same run_id again replaces that run in one transaction. Needs the `db` extra (SQLAlchemy).
+        """
+        from .sql import write_sql
+        return write_sql(self, url_or_engine, table, run_id, schema, diagnostics_table)
+
     def write(self, path: str | Path) -> Path:
         """Write the tidy frame as .csv (UTF-8 with BOM, opens in Excel), .xlsx or .parquet."""
         path = Path(path)

@@ -135,7 +135,7 @@ def _check_references(cat: Catalog) -> None:
 def load_definitions(*paths: str | Path) -> Catalog:
     """Load YAML definitions (files or folders). Every problem is raised together as `DefinitionError`.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> cat = qci.load_definitions()          # no path: the built-in catalog
         >>> "antibacterial_use_density" in cat

@@ -105,7 +105,7 @@ def funnel(result, indicator: str, period: str | None = None, overdispersion: st
     overdispersion: None, "multiplicative" or "additive" (Spiegelhalter 2005, with z-scores
     Winsorised at `winsorize` and 1 − `winsorize`).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.compute(generate_tables(Size(n_facilities=6)), ["inpatient_antibacterial_use_rate"], period="year")

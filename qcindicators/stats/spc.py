@@ -61,7 +61,7 @@ def spc(result, indicator: str, unit=None, chart: str = "auto", sigma: float = 3
     unit: the value of the result's `by` column (e.g. a facility_id); None for the region or the only unit.
     chart: "p" (proportions), "u" (rates) or "auto" from the indicator's interval method.
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.compute(generate_tables(Size(n_facilities=3)), ["inpatient_antibacterial_use_rate"], by=[])

@@ -19,6 +19,40 @@ def test_demo_writes_results(tmp_path):
     assert len(aud) == 1 and 5 < aud["value"].iloc[0] < 60
     assert (tmp_path / "demo" / "result_by_facility_year.xlsx").stat().st_size > 0
     assert "全部通过 / all checks passed" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert len(lines) <= 40 and "antibacterial_use_density" not in proc.stdout     # a summary, not the region table
+    assert "12 家医院 hospitals" in lines[1] and any("report.html" in line for line in lines)
+    assert (tmp_path / "demo" / "report.html").stat().st_size > 0
+
+
+def test_global_options_work_after_the_subcommand(sample_dir, tmp_path, monkeypatch):
+    from qcindicators import progress
+    from qcindicators.cli import build_parser
+    monkeypatch.setattr(progress, "ENABLED", None)
+    args = build_parser().parse_args(["report", str(sample_dir), "--out", "r.html", "--quiet", "--debug"])
+    assert args.quiet and args.debug
+    args = build_parser().parse_args(["--quiet", "drugs", "audit", "d.csv"])
+    assert args.quiet and not args.debug                    # before the subcommand; not reset by the subparser
+    assert main(["targets", "--quiet"]) == 0 and progress.ENABLED is False
+
+
+def _actions(parser, path=("qci",)):
+    import argparse
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _actions(sub, path + (name,))
+        elif not isinstance(action, argparse._HelpAction):
+            yield path, action
+
+
+def test_every_option_has_help_that_states_its_default():
+    from qcindicators.cli import build_parser
+    for path, action in _actions(build_parser()):
+        where = f"{' '.join(path)} {action.dest}"
+        assert action.help and action.help.strip(), where
+        if action.option_strings:
+            assert "(default:" in action.help or "(required)" in action.help, where
 
 
 def test_compute_writes_each_format(sample_dir, tmp_path):

@@ -53,10 +53,58 @@ def test_without_a_cjk_font_labels_fall_back_to_english_once(result, monkeypatch
 def test_funnel_marks_and_names_outliers(result):
     f = qci.funnel(result, IDS[1])
     fig = result.plot.funnel(IDS[1])
-    labels = {t.get_text() for t in fig.axes[0].texts}
+    ax = fig.axes[0]
     outside = f.units[f.units["position"] != "within"]
-    expected = set(result.unit_label(outside["facility_id"])) if fonts.cjk_font() else set(outside["facility_id"])
-    assert labels == expected and len(labels) > 0
+    names = list(result.unit_label(outside["facility_id"])) if fonts.cjk_font() else list(outside["facility_id"])
+    labels = [t.get_text() for t in ax.texts]
+    if len(names) > 3:      # crowded: numbered points, with the key under the axes
+        assert labels == [str(k) for k in range(1, len(names) + 1)]
+        assert all(f"{k} {n}" in ax.get_xlabel() for k, n in zip(labels, names))
+    else:
+        assert sorted(labels) == sorted(names) and len(labels) > 0
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    # the legend sits outside the axes, under them
+    assert not ax.get_legend() and fig.legends and fig.legends[0].get_window_extent().y1 <= ax.get_window_extent().y0
+
+
+def test_crowded_funnel_labels_never_overlap(result, monkeypatch):
+    """Twelve outliers at nearly the same place: numbered, nudged apart, keyed under the axes."""
+    from matplotlib.figure import Figure as F
+    fig = F(figsize=(8, 5), dpi=100)
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    names = [f"医院{k:02d}" for k in range(12)]
+    figures._label_points(fig, ax, [50.0] * 12, [50.0 + 0.1 * k for k in range(12)], names)
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert [t.get_text() for t in ax.texts] == [str(k) for k in range(1, 13)]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert "12 医院11" in ax.get_xlabel()
+
+
+def test_trend_axis_starts_at_the_first_point(result):
+    import numpy as np
+    fid = result.frame["facility_id"].iloc[0]
+    fig = result.plot.trend(IDS[1], fid)
+    ax = fig.axes[0]
+    first = np.nanmin(ax.lines[-1].get_xdata())
+    assert ax.get_xlim()[0] == first - 0.5 and first == 0
+    assert not ax.get_legend() and fig.legends
+
+
+def test_ranking_sorts_units_and_shows_intervals(result):
+    from qcindicators.plot.ranking import ranking_figure
+    fig = ranking_figure(result, IDS[0])
+    ax = fig.axes[0]
+    rows = result.unit_rows(IDS[0])
+    latest = rows[rows["period"] == rows["period"].max()].sort_values("value")
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    expected = list(result.unit_label(latest["facility_id"])) if fonts.cjk_font() else list(latest["facility_id"])
+    assert shown == expected                       # lowest at the bottom, highest on top
+    assert len(ax.collections[0].get_segments()) == len(latest)     # an interval per unit
 
 
 def test_notebook_display(result):

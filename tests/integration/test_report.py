@@ -70,16 +70,31 @@ def test_workbook_cells_agree_with_compute(workbook, sample_dir):
     assert aud["目标值 Target"] == "<= 40" and aud["达标 Met"] == ("达标" if direct["met"] else "未达标")
     # the 达标 column is coloured by conditional formatting, green and red
     rules = [r for rng in ws.conditional_formatting for r in rng.rules]
-    assert {r.formula[0].split("=")[1] for r in rules} == {'"达标"', '"未达标"'}
-    assert len(workbook["图表 Figures"]._images) == 7
+    assert {r.formula[0].split("=")[1] for r in rules} == {'"达标"', '"未达标"', '"不判定"'}
+    assert len(workbook["图表 Figures"]._images) == 13
+    # counts without decimals, percentages with one, DDDs/100 patient-days with two
+    cells = {c.column: c for c in ws[[r for r in range(2, 20) if ws.cell(r, 2).value == "antibacterial_use_density"][0]]}
+    assert [cells[j].number_format for j in (6, 7, 8)] == ["#,##0.0", "#,##0", "#,##0.00"]
+
+
+def test_scorecard_sheet_reads_like_the_html(workbook, report):
+    ws = workbook["记分卡 Scorecard"]
+    header = [c.value for c in ws[1]]
+    assert header[0] == "医院 Hospital" and header[-1] == "抗菌药物使用强度\n<= 40"
+    assert ws.cell(2, 1).value == "全区域 / region"                     # the region on top
+    cells = report.scorecard()
+    aud = cells[(cells["indicator"] == "antibacterial_use_density") & cells["is_region"]].iloc[0]
+    assert ws.cell(2, len(header)).value == f"{aud['text']} {aud['mark']} {aud['arrow']}".strip()
+    assert ws.cell(2, len(header)).fill.fgColor.rgb.endswith("DFF3E3") == (aud["met"] == "达标")
 
 
 def test_every_figure_is_a_png_of_the_expected_size(report):
     kinds = [f.kind for f in report.figures]
     assert kinds.count("funnel") == 3 and kinds.count("trend") == 3 and kinds.count("targets") == 1
+    assert kinds.count("ranking") == report.scorecard()["indicator"].nunique() == 6
     for fig in report.figures:
         w, h = _png_size(fig.png)
-        if fig.kind == "targets":
+        if fig.kind in ("targets", "ranking"):
             assert w >= 600 and h >= 250
         else:
             assert (w, h) == (800, 500)
@@ -90,48 +105,79 @@ def test_html_is_self_contained_and_complete(report, tmp_path):
     path = write_report(report, tmp_path / "report.html")
     page = path.read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    assert page.count("data:image/png;base64,") == len(report.figures) == 7
+    # the scorecard replaces the 达标 overview figure; every other figure is in its indicator's section
+    assert page.count("data:image/png;base64,") == len(report.figures) - 1 == 12
+    assert page.index('id="scorecard"') < page.index('id="indicators"') < page.index('id="appendix"')
+    assert "<td>library.version</td><td>" + qci.__version__ + "</td>" in page    # text values stay text
     for title in ("摘要 Summary", "计划目标 Plan targets", "无法计算 Not computable", "诊断 Diagnostics", "来源 Provenance",
                   "抗菌药物 antibacterial"):
         assert title in page
-    assert 'class="met"' in page and 'class="unmet"' in page
+    assert 'class="met' in page and 'class="unmet' in page
+    for placeholder in (">True<", ">False<", ">nan<", ">None<", ">&lt;NA&gt;<", "units judged"):
+        assert placeholder not in page
+    # numbers by unit: a count of pathways without decimals, a percentage with one, beside a money-free page
+    assert ">8 <span" in page and ">75.0 <span" in page
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (.ci/run installs Debian's chromium)")
-def test_html_renders_in_headless_chromium(report, tmp_path):
-    path = write_report(report, tmp_path / "report.html")
-    # a copy with a probe script: after load, record what the browser actually decoded and laid out
-    probe = ("<script>window.addEventListener('load',()=>{const i=[...document.images];"
-             "document.body.setAttribute('data-probe',JSON.stringify({images:i.length,"
-             "decoded:i.filter(x=>x.complete&&x.naturalWidth>0).length,tables:document.querySelectorAll('table').length,"
-             "rows:document.querySelectorAll('tbody tr').length,width:document.querySelector('figure img').getBoundingClientRect().width,"
-             "viewport:document.documentElement.clientWidth,page:document.documentElement.scrollWidth}))})"
-             "</script></body>")
-    probed = tmp_path / "probed.html"
-    probed.write_text(path.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-            "--window-size=390,844"]                      # a phone
-    dom = subprocess.run(args + ["--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120).stdout
+PROBE = ("<script>window.addEventListener('load',()=>{const i=[...document.images],w=document.documentElement.clientWidth;"
+         "const loose=[...document.querySelectorAll('table')].filter(t=>!t.closest('.scroll'));"
+         "const cards=[...document.querySelectorAll('table.score tbody tr')];"
+         "document.body.setAttribute('data-probe',JSON.stringify({images:i.length,"
+         "decoded:i.filter(x=>x.complete&&x.naturalWidth>0).length,viewport:w,page:document.documentElement.scrollWidth,"
+         "widest:Math.max(...loose.map(t=>t.getBoundingClientRect().right)),"
+         "head:getComputedStyle(document.querySelector('table.score thead')).display,"
+         "cards:cards.length,card_width:Math.max(...cards.map(r=>r.getBoundingClientRect().width)),"
+         "first:document.querySelector('table.score tbody th').textContent}))})</script></body>")
+
+
+def _in_chromium(path: Path, width: int, shot: Path) -> dict:
+    """Lay the page out `width` px wide, report what the browser laid out, and keep a screenshot.
+
+    Headless Chromium keeps a window at least 500 px wide, so the page is measured inside an iframe of
+    exactly `width` px (its own viewport: media queries and scroll width are the page's); the screenshot
+    is taken of the page itself with --window-size, which Chromium does honour for screenshots."""
     import html as _html
     import json
     import re
-    found = json.loads(_html.unescape(re.search(r'data-probe="([^"]+)"', dom).group(1)))
-    assert found["images"] == found["decoded"] == 7
-    assert found["tables"] >= 8 and found["rows"] > 100
-    # figures shrink to a narrow window (Chromium keeps a window at least ~500 px wide) and nothing
-    # widens the page beyond it: wide tables scroll inside their own box
-    assert 0 < found["width"] < 800 and found["page"] <= found["viewport"] < 800
-    shot = tmp_path / "shot.png"
-    subprocess.run(args + [f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=120)
-    assert _png_size(shot.read_bytes()) == (390, 844)
+    page = path.read_text(encoding="utf-8").replace("</body>", PROBE)
+    frame = path.with_name(f"frame-{width}.html")
+    frame.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" style="width:{width}px;height:900px;'
+                     f'border:0" srcdoc="{_html.escape(page)}"></iframe><script>document.getElementById("f").onload='
+                     "e=>document.body.setAttribute('data-probe',e.target.contentDocument.body.getAttribute('data-probe'))"
+                     "</script></body></html>", encoding="utf-8")
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000"]
+    dom = subprocess.run(args + [f"--window-size={max(width, 500) + 40},900", "--dump-dom", frame.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    subprocess.run(args + [f"--window-size={width},900", f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=120)
+    return json.loads(_html.unescape(re.search(r'<body[^>]*data-probe="([^"]+)"', dom).group(1)))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (.ci/run installs Debian's chromium)")
+def test_html_fits_a_desktop_and_a_phone_in_headless_chromium(report, tmp_path):
+    """No sideways scrolling at 1280 px or 390 px (only appendix tables scroll, inside their own box);
+    on a phone the scorecard is one card per hospital. Screenshots stay in the test's tmp dir."""
+    path = write_report(report, tmp_path / "report.html")
+    desk = _in_chromium(path, 1280, tmp_path / "report-1280.png")
+    phone = _in_chromium(path, 390, tmp_path / "report-390.png")
+    for found in (desk, phone):
+        assert found["images"] == found["decoded"] == 12
+        assert found["page"] <= found["viewport"], found            # the document never scrolls sideways
+        assert found["widest"] <= found["viewport"], found          # nor does any table outside the appendix
+        assert found["first"] == "全区域 / region" and found["cards"] == 13
+    assert desk["viewport"] == 1280 and desk["head"] != "none"       # a table with a header row
+    assert phone["viewport"] == 390 and phone["head"] == "none"      # cards: no header row, each as wide as the page
+    assert 300 < phone["card_width"] <= 390
+    assert _png_size((tmp_path / "report-390.png").read_bytes()) == (390, 900)
+    assert _png_size((tmp_path / "report-1280.png").read_bytes()) == (1280, 900)
 
 
 def test_cli_report_writes_both_formats(sample_dir, tmp_path, capsys):
     assert main(["--quiet", "report", str(sample_dir), "--out", str(tmp_path / "r.xlsx"), "--no-figures"]) == 0
-    assert "report written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "report written" in out and "12 家医院 hospitals" in out and "hospital × indicator" in out
     assert "摘要 Summary" in load_workbook(tmp_path / "r.xlsx").sheetnames
     assert main(["report", str(sample_dir), "--out", str(tmp_path / "r.pdf")]) == 1
     assert ".xlsx or .html" in capsys.readouterr().err
@@ -149,7 +195,7 @@ def test_overview_counts_facilities_meeting_their_target(report):
     aud = s[(s["indicator"] == "antibacterial_use_density") & s["facility_id"].notna()]
     met = aud["met"].astype("boolean")
     row = ov.loc["antibacterial_use_density"]
-    assert row["units_judged"] == met.notna().sum() == 12
-    assert row["units_met"] == (met == True).sum()          # noqa: E712
+    assert row["hospitals_judged"] == met.notna().sum() == 12
+    assert row["hospitals_met"] == (met == True).sum()          # noqa: E712
     assert row["period"] == "2024" and row["target_text"] == "<= 40"
     assert len(ov) == s["indicator"].nunique()               # every indicator, once

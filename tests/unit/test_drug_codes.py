@@ -106,3 +106,12 @@ def test_the_summary_and_the_workbook_carry_the_codes(tmp_path):
     r.write(tmp_path / "r.xlsx")
     back = pd.read_excel(tmp_path / "r.xlsx", sheet_name="unmapped_drugs", dtype={"drug_code": str})
     assert back["drug_code"].tolist() == ["X1", "D6", "X2", "D9"]
+
+
+def test_partitions_of_facilities_give_the_same_list(tmp_path):
+    for name, frame in tables_missing_two_codes().items():
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    one = qci.compute(tmp_path, ["antibacterial_use_density"], period="month", workers=1)
+    two = qci.compute(tmp_path, ["antibacterial_use_density"], period="month", workers=2)
+    pd.testing.assert_frame_equal(one.unmapped_drugs[COLS], two.unmapped_drugs[COLS])
+    assert [tuple(x) for x in two.unmapped_drugs[COLS].itertuples(index=False)] == EXPECTED
