@@ -14,7 +14,8 @@ from .result.result import Result
 from .check import check, target_sets
 from .io.partitioned_write import write_partitioned
 from .stats import funnel, spc
+from .drugs import unmapped_drugs
 
 __all__ = ["__version__", "read_tables", "Tables", "Window", "validate", "ValidationReport", "load_definitions", "Catalog",
-           "catalog", "compute", "explain", "Result", "check", "target_sets", "write_partitioned", "funnel", "spc", "QCIError", "DefinitionError", "InputDataError",
+           "catalog", "compute", "explain", "Result", "check", "target_sets", "write_partitioned", "funnel", "spc", "unmapped_drugs", "QCIError", "DefinitionError", "InputDataError",
            "MissingColumnError", "MissingTableError", "UnknownIndicatorError", "UnknownTableError"]

@@ -16,6 +16,7 @@ from .schemas.contract import TABLES
 from .result.diagnostics import Diagnostics, Ledger
 from .domain.reference import ddd_edition
 from .engine.conditions import with_conditions
+from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
 from .engine.parallel import default_workers, run_partitioned
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
@@ -165,7 +166,8 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
              if "facility_name" in facilities else None)
     return Result(trim_to_window(concat_results(frames, columns), tables.window, columns), Diagnostics(ledger.frame()),
                   provenance, plan.explain(), skipped,
-                  specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names)
+                  specs={i: plan.specs[i] for i in plan.requested}, by=columns, facility_names=names,
+                  unmapped_drugs=ledger.companions.get("unmapped_drugs", empty_code_table()))
 
 
 def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str], ledger: Ledger, gate: Gate,
@@ -184,6 +186,7 @@ def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str
                 raise
         else:
             ledger.extend(part.ledger)
+            ledger.companions.update(part.companions)
             gate.add(part.failures)
             return part.partials
     return PandasEngine().run(plan, tables, facilities, periods, ledger, gate)

@@ -178,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default=None, metavar="FILE",
                    help="write the audit (.csv or .xlsx) / 输出文件 (default: print only)")
     _add_source_args(a)
+    u = dsub.add_parser("unmapped", parents=common,
+                        help="drug codes not counted (not in the dictionary, antibacterials without DDD), per code")
+    u.add_argument("data", help="folder (or database URL) with facilities, drug_orders and drug_dictionary / 数据目录")
+    u.add_argument("--period", default="year", choices=PERIODS,
+                   help="grain of the first and last period columns / 统计期 (default: year)")
+    u.add_argument("--out", default=None, metavar="FILE", help="write the list (.xlsx or .csv) / 输出文件 (default: print only)")
+    _aliases_arg(u)
+    u.add_argument("--quarantine", default=None, metavar="DIR",
+                   help="set invalid rows aside in DIR instead of stopping / 隔离无效行 (default: stop on invalid rows)")
+    _add_source_args(u)
 
     p = sub.add_parser("report", parents=common,
                        help="Excel workbook or HTML page: scorecard, rankings, funnels, trends, tables")
@@ -194,6 +204,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarantine", action="store_true",
                    help="set invalid rows aside instead of stopping / 隔离无效行 (default: off, stop on invalid rows)")
     _add_source_args(p)
+
+    p = sub.add_parser("stewardship", parents=common,
+                       help="the monthly antibacterial stewardship pack of one hospital (.xlsx or .html)")
+    p.add_argument("data", help="folder with one file per table / 数据目录")
+    p.add_argument("--facility", required=True, metavar="ID", help="facility_id of the hospital / 机构代码 (required)")
+    p.add_argument("--period", required=True, help="2024-06 (a month; 2024Q2 or 2024 also work) / 统计期 (required)")
+    p.add_argument("--out", required=True, metavar="FILE", help="stewardship.xlsx or stewardship.html / 月报文件 (required)")
+    p.add_argument("--targets", default=None, metavar="SET",
+                   help="target-set name (see qci targets) or YAML file / 目标集 (default: the definitions' own targets)")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace prescriber ids with stable salted hashes / 医师化名 (default: off)")
+    p.add_argument("--salt", default=None, help="secret salt for --pseudonymise / 盐值 (default: environment variable QCI_SALT)")
+    _definitions_arg(p)
+    _aliases_arg(p)
+    p.add_argument("--quarantine", action="store_true",
+                   help="set invalid rows aside instead of stopping / 隔离无效行 (default: off, stop on invalid rows)")
 
     p = sub.add_parser("catalog", parents=common, help="list the built-in indicators")
     _definitions_arg(p)
@@ -377,6 +403,8 @@ def cmd_targets(args) -> int:
 
 
 def cmd_drugs(args) -> int:
+    if args.drugs_command == "unmapped":
+        return cmd_drugs_unmapped(args)
     from .domain.ddd import audit
     table = audit(_read(args, args.dictionary)["drug_dictionary"], everything=args.all)
     if args.out:
@@ -389,9 +417,41 @@ def cmd_drugs(args) -> int:
     return 0
 
 
+def cmd_drugs_unmapped(args) -> int:
+    from .drugs import unmapped_drugs, write_table
+    table = unmapped_drugs(_read(args), period=args.period,
+                           on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
+    if args.out:
+        write_table(table, args.out)
+        print(f"{len(table)} 个编码写入 / codes written to {args.out}")
+    with pd.option_context("display.width", 220, "display.max_rows", 200, "display.max_colwidth", 24):
+        print(table.drop(columns=["reason_zh", "reason_en", "facility_ids"]).to_string(index=False))
+    print(f"\n{len(table)} 个编码未计入，涉及金额 {table['amount'].sum():,.2f} 元 / codes not counted, "
+          f"amount {table['amount'].sum():,.2f} yuan")
+    return 0
+
+
+def cmd_stewardship(args) -> int:
+    import os
+    from . import read_tables
+    from .report.stewardship import build_stewardship
+    from .report.stewardship_write import write_stewardship
+    pack = build_stewardship(read_tables(args.data, aliases=args.aliases), args.facility, args.period, targets=args.targets,
+                             definitions=args.definitions, pseudonymise=args.pseudonymise,
+                             salt=args.salt or os.environ.get("QCI_SALT"),
+                             on_invalid="quarantine" if args.quarantine else "raise")
+    write_stewardship(pack, args.out)
+    t = pack.tables
+    print(f"月报已写入 / stewardship pack written to {args.out}: {len(t['departments']) - 1} 科室 departments, "
+          f"{len(t['prescribers'])} 医师 prescribers, {len(t['unmapped'])} 待修正编码 codes to fix")
+    for note in pack.notes:
+        print(f"  {note}")
+    return 0
+
+
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "compute": cmd_compute, "validate": cmd_validate, "explain": cmd_explain,
             "catalog": cmd_catalog, "drugs": cmd_drugs, "check": cmd_check, "targets": cmd_targets,
-            "partition": cmd_partition}
+            "partition": cmd_partition, "stewardship": cmd_stewardship}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .synthetic_staff import local_codes, ordering, refine_departments, seen_by
+
 # (code, generic name, atc, route, strength, unit, spec, class); None atc = not in WHO index
 DRUGS = [
     ("D0001", "注射用头孢曲松钠", "J01DD04", "注射", 1.0, "g", "1g/支", "限制使用级"),
@@ -296,6 +298,7 @@ def surveys(rng, fac: pd.DataFrame, years) -> pd.DataFrame:
 def generate(size: Size = SAMPLE, seed: int = 20240101):
     """Yield (table, frame) pairs; per-facility tables come one facility at a time."""
     rng = np.random.default_rng(seed)
+    org = np.random.default_rng([seed, 14])     # departments and physicians: their own stream, the rest unchanged
     fac = facilities(rng, size.n_facilities)
     beds = beds_for(fac["level"].to_numpy(), rng)
     counties = sorted(fac["county"].unique())
@@ -306,6 +309,8 @@ def generate(size: Size = SAMPLE, seed: int = 20240101):
     yield "satisfaction_surveys", surveys(rng, fac, size.years)
     for row, b in zip(fac.itertuples(index=False), beds):  # one facility per chunk: bounded memory
         st = stays(rng, row, b, size.years, size, counties)
+        level = int(row.level)
+        st["dept_code"] = refine_departments(org, st["dept_code"].to_numpy(), level)
         yield "discharges", st
         yield "procedures", procedures(rng, st, int(row.level))
         days = st["los_days"].to_numpy()
@@ -319,7 +324,12 @@ def generate(size: Size = SAMPLE, seed: int = 20240101):
         rx = vi.sample(frac=0.6, random_state=int(rng.integers(1 << 30)))
         outpatient = drug_lines(rng, rx["visit_id"].to_numpy(), row.facility_id, rx["visit_date"].to_numpy(),
                                 np.ones(len(rx)), rx["setting"].to_numpy(), 2.0, 0.12)
-        yield "drug_orders", pd.concat([inpatient, still, outpatient], ignore_index=True)
+        vi = seen_by(org, vi, level)
+        inpatient = ordering(org, pd.concat([inpatient, still], ignore_index=True), st["encounter_id"].to_numpy(),
+                             st["dept_code"].to_numpy(), st["admit_date"].to_numpy(), level, 0.08)
+        at = pd.Index(vi["visit_id"]).get_indexer(outpatient["encounter_id"])
+        outpatient = outpatient.assign(dept_code=vi["dept_code"].to_numpy()[at], prescriber_id=vi["doctor_id"].to_numpy()[at])
+        yield "drug_orders", local_codes(org, pd.concat([inpatient, outpatient], ignore_index=True))
         yield "visits", vi
 
 

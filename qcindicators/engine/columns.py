@@ -168,4 +168,4 @@ class ScanContext:
     def finish(self) -> None:
         """Close the ledgers that summarise over the whole run."""
         if self._resolved is not None:
-            self.drug_ledger.finish(len(self._resolved[0]))
+            self.drug_ledger.finish(len(self._resolved[0]), self._resolved[0])

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..result.diagnostics import Ledger
+from .drug_codes import NOT_IN_DICTIONARY, CodeTally
 from .periods import SPAN, label, month_codes, to_grain
 
 CHECKS = {
@@ -28,6 +29,7 @@ class DrugLineLedger:
         self.totals = np.zeros(self.cells)
         self.sums: dict[str, list[np.ndarray]] = {}             # check -> [rows, quantity, amount]
         self.nets: list[pd.Series] = []
+        self.codes = CodeTally(self.fac_ids, grain)            # the same lines, per drug code
 
     def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, resolved: pd.DataFrame) -> None:
         period = to_grain(month_codes(lines["order_date"]), self.grain) if "order_date" in lines else np.full(len(lines), -1)
@@ -43,6 +45,8 @@ class DrugLineLedger:
         for check, mask in masks.items():
             if mask.any():
                 self._add(check, cell[mask], qty[mask], amount[mask])
+        self.codes.add(lines["drug_code"], np.where(attrs["row"] < 0, NOT_IN_DICTIONARY, problem), fac,
+                       np.where((period >= 0) & (period < SPAN[self.grain]), period, -1), qty, amount)
         abx = attrs["is_antibacterial"] & ok
         if abx.any():       # net quantity per facility × period × drug, to catch returns above what was dispensed
             key = cell[abx].astype(np.int64) * (len(resolved) + 1) + attrs["row"][abx]
@@ -54,7 +58,7 @@ class DrugLineLedger:
         acc[1] += np.bincount(cell, weights=np.where(np.isnan(qty), 0, qty), minlength=self.cells)
         acc[2] += np.bincount(cell, weights=np.where(np.isnan(amount), 0, amount), minlength=self.cells)
 
-    def finish(self, n_dictionary_rows: int) -> None:
+    def finish(self, n_dictionary_rows: int, resolved: pd.DataFrame | None = None) -> None:
         if self.nets:
             net = pd.concat(self.nets).groupby(level=0).sum()
             neg = net[net < 0]
@@ -70,6 +74,8 @@ class DrugLineLedger:
                                  share=share.reshape(grid.shape))
             if rows[-1]:
                 self.ledger.add("drug_orders", check, int(rows[-1]), zh, en, quantity=float(qty[-1]))
+        self.ledger.companions["unmapped_drugs"] = self.codes.frame(resolved)
+        self.ledger.companions["drug_code_cells"] = self.codes.cells()
 
 
 def _message(check: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ import types
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 
 import pandas as pd
@@ -25,6 +25,7 @@ from ..progress import bar, set_enabled
 from ..result.diagnostics import Ledger
 from ..schemas.checker import Gate
 from ..schemas.failures import concat_failures
+from .drug_codes import merged_code_table
 from .pandas_engine import PandasEngine
 from .partials import Partials
 
@@ -37,6 +38,7 @@ class PartResult:
     partials: dict[tuple, Partials]
     ledger: pd.DataFrame
     failures: pd.DataFrame
+    companions: dict = field(default_factory=dict)      # the drug codes behind the ledger (drug_codes.py)
 
 
 @dataclass
@@ -52,7 +54,7 @@ def run_job(job: Job) -> PartResult:
     set_enabled(False)
     ledger, gate = Ledger(), Gate("raise")
     partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
-    return PartResult(partials, ledger.frame(), global_rows(gate.failures(), job.tables))
+    return PartResult(partials, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
 
 
 def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
@@ -74,7 +76,10 @@ def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], w
     shares = plan_partitions(tables, list(plan.reads), max(2 * workers, 2))
     jobs = [Job(plan, tables.with_sources(share), facilities, grains) for share in shares]
     results = _on_dask(jobs, scheduler, workers) if scheduler else _in_processes(jobs, workers)
-    return merge(results)
+    merged = merge(results)
+    merged.companions = merged_code_table([r.companions for r in results],
+                                          facilities["facility_id"].astype(str).to_numpy(), grains[0])
+    return merged
 
 
 def merge(results: list[PartResult]) -> PartResult:

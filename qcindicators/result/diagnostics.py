@@ -11,6 +11,7 @@ LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity",
 class Ledger:
     def __init__(self) -> None:
         self._parts: list[pd.DataFrame] = []
+        self.companions: dict[str, pd.DataFrame] = {}     # detail tables beside the ledger (unmapped_drugs)
 
     def add(self, table: str, check: str, rows: int, zh: str, en: str, facility_id=None, period=None,
             quantity: float = np.nan, affects: str = "") -> None:

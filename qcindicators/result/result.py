@@ -19,6 +19,8 @@ class Result:
     specs: dict = field(default_factory=dict)            # indicator id → its definition
     by: list = field(default_factory=list)
     facility_names: pd.Series | None = None             # facility_id → facility_name, for labels
+    # drug codes not counted, per code and reason (not in the dictionary, antibacterial without DDD)
+    unmapped_drugs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -105,6 +107,10 @@ class Result:
                 lines.append(f"  {table} [{check}]: {int(r['rows'])} rows{where} — {r['message']}")
         for rec in self.not_computable.itertuples(index=False):
             lines.append(f"  not computable: {rec.indicator} — {rec.reason}")
+        codes = self.unmapped_drugs
+        if len(codes):
+            lines.append(f"  待修正药品编码 / drug codes to fix: {len(codes)} (result.unmapped_drugs, qci drugs unmapped), e.g. "
+                         + "; ".join(f"{r.drug_code} {r.reason} {r.lines} lines" for r in codes.head(3).itertuples()))
         return "\n".join(lines)
 
     def to_sql(self, url_or_engine, table: str = "qci_results", run_id: str | None = None, schema: str | None = None,
@@ -129,6 +135,8 @@ class Result:
             with pd.ExcelWriter(path) as xl:
                 self.frame.to_excel(xl, sheet_name="result", index=False)
                 self.diagnostics.to_excel(xl, sheet_name="diagnostics", index=False)
+                if len(self.unmapped_drugs):
+                    self.unmapped_drugs.to_excel(xl, sheet_name="unmapped_drugs", index=False)
                 pd.DataFrame(_flatten(self.provenance), columns=["key", "value"]).to_excel(xl, sheet_name="provenance", index=False)
         else:
             from ..errors import QCIError
