@@ -45,7 +45,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.check(generate_tables(Size(n_facilities=4)), "plan-2024-city")
         >>> sorted(r.summary["indicator"])[:2]
-        ['antibacterial_use_density', 'clinical_pathway_completion_rate']
+        ['antibacterial_use_density', 'blood_from_donation_share']
     """
     by = [by] if isinstance(by, str) else list(by)
     tables = read_tables(tables)

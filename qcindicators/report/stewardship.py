@@ -237,7 +237,8 @@ def _top(drugs: pd.DataFrame, indicator: str, col: str, names: pd.DataFrame) -> 
     f = _of(drugs, indicator)
     f = pd.DataFrame({"drug_code": f["drug_code"].astype(str), col: f["value"]})
     total = f[col].sum()
-    f = _ranked(f[f[col].notna()], col).head(TOP)
+    # drugs with lines but none of the measure (a count is 0 where a drug has rows): not among the top ten
+    f = _ranked(f[f[col].notna() & (f[col] != 0)], col).head(TOP)
     f["share"] = f[col] / total * 100 if total else np.nan
     f = f.join(names, on="drug_code")
     return f.reindex(columns=["rank", "drug_code", "generic_name", "spec", col, "share"])
