@@ -25,7 +25,7 @@ from .result.result import Result
 from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, procedures_of_stays,
                               required_column_failures, row_failures)
 from .spec.load import Catalog, builtin_catalog, load_definitions
-from .stats.intervals import INTERVAL_METHODS, _z, interval_method
+from .stats.intervals import INTERVAL_METHODS, z_of_level, interval_method
 from .io.tables import Tables, read_tables
 from .io.window import trim_to_window
 from .validate import ValidationReport
@@ -33,7 +33,7 @@ from .validate import ValidationReport
 PERIODS = ("month", "quarter", "year")
 
 
-def _catalog(definitions) -> Catalog:
+def catalog_of(definitions) -> Catalog:
     cat = builtin_catalog()
     if definitions is None:
         return cat
@@ -50,7 +50,7 @@ def catalog(definitions=None) -> pd.DataFrame:
         >>> "antibacterial_use_density" in set(qci.catalog()["id"])
         True
     """
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     rows = [{"id": s.id, "name_zh": s.name.zh, "name_en": s.name.en, "unit": s.unit, "direction": s.direction,
              "kind": s.kind, "theme": s.theme, "source": s.source.document, "version": s.version,
              "file": Path(cat.origins.get(s.id, "")).name} for s in cat]
@@ -97,7 +97,7 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
         >>> "units from dept_code=discharges.dept_code" in qci.explain("antibacterial_use_density", by=["facility_id", "dept_code"])
         True
     """
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
     units = _units_below_facility(groupings_of(by), [c.name for c in TABLES["facilities"].columns])
     return compile_plan(cat, [cat[i].id for i in ids], units).explain()
@@ -140,9 +140,9 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
         2
     """
     groupings, periods = groupings_of(by), periods_of(period)
-    _z(confidence)
+    z_of_level(confidence)
     tables = read_tables(tables)
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     target_set = cat.target_set(targets) if targets is not None else None
     if "facilities" not in tables:
         raise MissingTableError("缺少机构表 facilities（每个指标都需要它来分组与判定目标）/ the facilities table is required "
@@ -157,7 +157,7 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     ledger = Ledger()
     partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
-    frames = [_combine(plan, partials, p, facilities, g, wanted, target_set, confidence, withhold_small)
+    frames = [combine_grouping(plan, partials, p, facilities, g, wanted, target_set, confidence, withhold_small)
               for p in periods for g, wanted in zip(groupings, per_grouping)]
     columns = list(dict.fromkeys(c for g in groupings for c in g))
     counts = {t: tables.n_rows(t) for t in plan.reads if t in tables}
@@ -237,7 +237,7 @@ def _units_below_facility(groupings: list[list[str]], fac_cols: list[str]) -> li
     return list(dict.fromkeys(units))
 
 
-def _combine(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, by: list[str], ids: list[str],
+def combine_grouping(plan: Plan, partials: dict, period: str, facilities: pd.DataFrame, by: list[str], ids: list[str],
              target_set, confidence, withhold_small: bool = False) -> pd.DataFrame:
     unit = next((c for c in by if c in plan.units), None)
     part = partials[(period, unit)]

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .api import _catalog, compute, uses_county_from
+from .api import catalog_of, compute, uses_county_from
 from .compile.feasibility import missing_by_indicator
 from .engine.conditions import with_conditions
 from .result.grains import class_rows, entry_mask
@@ -25,7 +25,7 @@ def target_sets(definitions=None) -> pd.DataFrame:
         >>> "plan-2024-city" in set(qci.target_sets()["id"])
         True
     """
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     return pd.DataFrame([{"id": t.id, "name_zh": t.name.zh, "name_en": t.name.en, "targets": len(t.targets),
                           "source": t.source.document} for t in cat.target_sets.values()]).sort_values("id", ignore_index=True)
 
@@ -49,7 +49,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     """
     by = [by] if isinstance(by, str) else list(by)
     tables = read_tables(tables)
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     ts = cat.target_set(targets)
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
     reasons = missing_by_indicator(cat, wanted, tables)

@@ -9,6 +9,22 @@ import pandas as pd
 
 from .errors import (DefinitionError, InputDataError, MissingColumnError, MissingTableError, QCIError,
                      UnknownTableError, UnknownTargetSetError)
+from . import read_tables
+from .io.window import Window
+from .io.dburl import is_database_url, mask_url
+from .progress import set_enabled
+from . import validate
+from . import compute
+from . import explain
+from . import write_partitioned
+from . import catalog
+from . import check, compute, read_tables, validate
+from .synthetic import write_tables
+from . import check
+from . import target_sets
+from .drugs import audit
+from .drugs import unmapped_drugs, write_table
+import os
 
 EXIT_INVALID_DATA = 2
 EXIT_INTERNAL = 3
@@ -89,8 +105,6 @@ def _add_sql_out_args(p: argparse.ArgumentParser, table: str) -> None:
 
 
 def _read(args, data: str | None = None):
-    from . import read_tables
-    from .io.window import Window
     window = (Window(args.since, args.until, tuple(args.facility or ()))
               if args.since or args.until or args.facility else None)
     return read_tables(data or args.data, aliases=getattr(args, "aliases", None), schema=args.schema,
@@ -99,7 +113,6 @@ def _read(args, data: str | None = None):
 
 def _write(result, args) -> str:
     """Write to a file, or to a database table when --out is a URL; the line to print."""
-    from .io.dburl import is_database_url, mask_url
     if is_database_url(args.out):
         run_id = result.to_sql(args.out, table=args.out_table, run_id=args.run_id, schema=args.out_schema,
                                diagnostics_table=args.diagnostics_table)
@@ -229,7 +242,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.quiet:
-        from .progress import set_enabled
         set_enabled(False)
     try:
         return COMMANDS[args.command](args)
@@ -254,7 +266,6 @@ def exit_status(err: Exception) -> tuple[int, str]:
 
 
 def cmd_validate(args) -> int:
-    from . import validate
     report = validate(_read(args),
                       on_invalid="quarantine" if args.quarantine else "report", quarantine_dir=args.quarantine)
     print(report.summary())
@@ -267,7 +278,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_compute(args) -> int:
-    from . import compute
     result = compute(_read(args), indicators=args.indicator, by=_by(args),
                      period=args.period, targets=args.targets, definitions=args.definitions,
                      on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine,
@@ -282,20 +292,17 @@ def cmd_compute(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from . import explain
     print(explain(args.indicator, definitions=args.definitions, by=_by(args)))
     return 0
 
 
 def cmd_partition(args) -> int:
-    from . import write_partitioned
     out = write_partitioned(_read(args), args.out, by=args.by)
     print(f"已按机构分区写入 / written as a dataset partitioned by {args.by}: {out}  (qci compute {out} --workers 2)")
     return 0
 
 
 def cmd_catalog(args) -> int:
-    from . import catalog
     cat = catalog(args.definitions)
     with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.max_rows", 500):
         print(cat[["id", "name_zh", "unit", "direction", "kind"]].to_string(index=False))
@@ -304,9 +311,7 @@ def cmd_catalog(args) -> int:
 
 def cmd_demo(args) -> int:
     """The sample end to end; prints a short summary (the numbers are in the report, not the terminal)."""
-    from . import check, compute, read_tables, validate
     from .report import build_report, write_report
-    from .synthetic import write_tables
     out = Path(args.out)
     data = write_tables(out / "data")
     tables = read_tables(data)
@@ -377,7 +382,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import check
     result = check(_read(args), args.targets, by=_by(args), period=args.period,
                    definitions=args.definitions, on_invalid="quarantine" if args.quarantine else "raise",
                    quarantine_dir=args.quarantine, workers=args.workers, scheduler=args.scheduler,
@@ -396,7 +400,6 @@ def cmd_check(args) -> int:
 
 
 def cmd_targets(args) -> int:
-    from . import target_sets
     with pd.option_context("display.width", 220, "display.max_colwidth", 60):
         print(target_sets().to_string(index=False))
     return 0
@@ -405,7 +408,6 @@ def cmd_targets(args) -> int:
 def cmd_drugs(args) -> int:
     if args.drugs_command == "unmapped":
         return cmd_drugs_unmapped(args)
-    from .domain.ddd import audit
     table = audit(_read(args, args.dictionary)["drug_dictionary"], everything=args.all)
     if args.out:
         (table.to_excel if args.out.endswith(".xlsx") else lambda p, **k: table.to_csv(p, encoding="utf-8-sig", **k))(args.out, index=False)
@@ -418,7 +420,6 @@ def cmd_drugs(args) -> int:
 
 
 def cmd_drugs_unmapped(args) -> int:
-    from .drugs import unmapped_drugs, write_table
     table = unmapped_drugs(_read(args), period=args.period,
                            on_invalid="quarantine" if args.quarantine else "raise", quarantine_dir=args.quarantine)
     if args.out:
@@ -432,8 +433,6 @@ def cmd_drugs_unmapped(args) -> int:
 
 
 def cmd_stewardship(args) -> int:
-    import os
-    from . import read_tables
     from .report.stewardship import build_stewardship
     from .report.stewardship_write import write_stewardship
     pack = build_stewardship(read_tables(args.data, aliases=args.aliases), args.facility, args.period, targets=args.targets,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def codes_against(values: pd.Series, index: pd.Index) -> np.ndarray:
@@ -29,7 +31,6 @@ class StringIndex:
     """
 
     def __init__(self, values: pd.Series):
-        import pyarrow.compute as pc
         self.values = pc.unique(_arrow(values).drop_null())
 
     def __len__(self) -> int:
@@ -37,14 +38,12 @@ class StringIndex:
 
     def positions(self, values: pd.Series) -> np.ndarray:
         """Position of each value (−1 where absent or missing)."""
-        import pyarrow.compute as pc
         found = pc.index_in(_arrow(values), value_set=self.values)
         return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _arrow(values: pd.Series):
     """The Arrow array behind a text column (zero-copy for pandas' Arrow strings)."""
-    import pyarrow as pa
     arr = values.array
     if hasattr(arr, "__arrow_array__"):
         out = arr.__arrow_array__()

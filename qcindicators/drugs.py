@@ -14,6 +14,8 @@ from .engine.columns import ScanContext
 from .engine.drug_ledger import DrugLineLedger
 from .engine.pandas_engine import BATCH_ROWS
 from .errors import InputDataError, MissingTableError, QCIError
+from .domain.ddd import audit as audit_canonical
+from .io.coerce import canonicalise
 from .io.tables import read_tables
 from .result.diagnostics import Ledger
 from .schemas.checker import Gate, TableChecker, required_column_failures
@@ -79,3 +81,16 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "unmapped_dr
     else:
         raise QCIError(f"不支持的输出格式 / unsupported output format {path.suffix!r}: use .xlsx or .csv")
     return path
+
+
+def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
+    """A pharmacist's view of the mapping: per antibacterial-looking entry, what will be used and why.
+
+    Example:
+        >>> import pandas as pd
+        >>> from qcindicators.drugs import audit
+        >>> a = audit(pd.DataFrame([{"drug_code": "1", "generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "1g/支"}]))
+        >>> a.loc[0, ["atc_code", "ddd", "ddd_per_unit"]].tolist()
+        ['J01DD04', 2.0, 0.5]
+    """
+    return audit_canonical(canonicalise(dictionary, "drug_dictionary")[0], everything)    # raw labels (口服, 静滴) accepted

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .synthetic_staff import local_codes, ordering, refine_departments, seen_by
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 # (code, generic name, atc, route, strength, unit, spec, class); None atc = not in WHO index
 DRUGS = [
@@ -343,8 +345,6 @@ def generate_tables(size: Size = SAMPLE, seed: int = 20240101) -> dict[str, pd.D
 
 def write_tables(directory: str | Path, size: Size = SAMPLE, seed: int = 20240101, fmt: str = "parquet") -> Path:
     """Write every table to `directory` as Parquet (streamed by facility) or CSV."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":

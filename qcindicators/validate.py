@@ -15,6 +15,7 @@ from .schemas.checker import (TableChecker, clear_quarantine, key_failures, proc
                               required_column_failures, write_quarantined)
 from .schemas.failures import concat_failures, make_failures
 from .schemas.rules import facility_codes, missing_parent
+from .io.tables import read_tables
 
 OnInvalid = Literal["raise", "quarantine", "report"]
 WARNING_COLUMNS = ["table", "rule", "rows", "message_zh", "message_en"]
@@ -82,7 +83,6 @@ def validate(tables: Tables | Mapping, columns: Mapping[str, list[str]] | None =
         >>> qci.validate(t).ok
         True
     """
-    from .io.tables import read_tables
     tables = read_tables(tables)
     names = [n for n in tables.names if columns is None or n in columns or n == "facilities"]
     facilities = tables.load("facilities") if "facilities" in tables else None

@@ -152,17 +152,9 @@ def resolve_dictionary(dictionary: pd.DataFrame, include_optional: bool = False)
 
 
 def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
-    """A pharmacist's view of the mapping: per antibacterial-looking entry, what will be used and why.
-
-    Example:
-        >>> import pandas as pd
-        >>> from qcindicators.domain.ddd import audit
-        >>> a = audit(pd.DataFrame([{"drug_code": "1", "generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "1g/支"}]))
-        >>> a.loc[0, ["atc_code", "ddd", "ddd_per_unit"]].tolist()
-        ['J01DD04', 2.0, 0.5]
-    """
-    from ..io.coerce import canonicalise
-    r = resolve_dictionary(canonicalise(dictionary, "drug_dictionary")[0])    # raw labels (口服, 静滴) accepted
+    """A pharmacist's view of the mapping of a canonical dictionary (see `qcindicators.drugs.audit`, which
+    also takes raw labels such as 口服 or 静滴)."""
+    r = resolve_dictionary(dictionary)
     if not everything:
         r = r[r["is_antibacterial"]]
     cols = ["facility_id", "drug_code", "generic_name", "spec", "atc_code", "atc_source", "adm_r", "ddd", "ddd_unit",

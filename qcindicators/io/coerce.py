@@ -11,6 +11,7 @@ import pandas as pd
 from ..schemas.contract import BOOL_LABELS, ColumnSpec, TABLES
 from ..schemas.failures import concat_failures, make_failures
 from .aliases import header_map
+from dataclasses import replace
 
 # (shape that must match exactly, strptime format): strptime alone accepts too much ("31/12/2024")
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
@@ -99,7 +100,6 @@ TEXT_DTYPE = pd.Series([], dtype=str).dtype   # pandas 3: the "str" dtype; panda
 
 
 def _plain(col: ColumnSpec) -> ColumnSpec:
-    from dataclasses import replace
     return replace(col, kind="str", name=col.name + "\0")   # not in LOW_CARDINALITY: plain text
 
 

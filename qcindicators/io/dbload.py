@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from .dburl import db_errors, open_engine
+import pyarrow as pa
 
 LOAD_ROWS = 200_000
 
@@ -29,7 +30,6 @@ def _copy(table, conn, keys, data_iter) -> None:
 
 
 def _types(schema, dialect: str) -> dict:
-    import pyarrow as pa
     import sqlalchemy as sa
     out = {}
     for f in schema:

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputDataError
+import sqlite3
+from pyarrow import ArrowInvalid
 
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+]*://")
 FILE_DIALECTS = ("duckdb", "sqlite")
@@ -79,7 +81,6 @@ def open_engine(url, read_only: bool = True):
         if backend == "duckdb":
             kwargs["connect_args"] = {"read_only": True}
         else:
-            import sqlite3
             uri = Path(path).resolve().as_uri() + "?mode=ro"
             kwargs["creator"] = lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
     try:
@@ -97,7 +98,6 @@ def open_engine(url, read_only: bool = True):
 @contextmanager
 def db_errors(engine, what: str = ""):
     """Turn a driver's error into a bilingual DatabaseError naming the masked URL, never the password."""
-    from pyarrow import ArrowInvalid
     from sqlalchemy.exc import SQLAlchemyError
     dbapi = getattr(engine.dialect, "loaded_dbapi", None)
     raw = (dbapi.Error,) if dbapi is not None and hasattr(dbapi, "Error") else ()   # COPY runs on the driver itself

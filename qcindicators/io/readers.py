@@ -13,6 +13,7 @@ from ..schemas.contract import TABLES
 from ..errors import InputDataError, UnknownTableError, did_you_mean
 from .coerce import NULL_TOKENS
 from .csv_shape import check_csv_shape
+import pyarrow.parquet as pq
 
 EXTENSIONS = (".parquet", ".csv", ".xlsx")
 NA_VALUES = sorted(NULL_TOKENS)
@@ -100,20 +101,17 @@ class FileSource:
         return self.kind == "parquet"
 
     def iter_batches(self, headers: list[str], dictionary: list[str], rows: int):
-        import pyarrow.parquet as pq
         for batch in pq.ParquetFile(self.path, read_dictionary=dictionary).iter_batches(batch_size=rows, columns=headers):
             yield batch.to_pandas(date_as_object=False, ignore_metadata=True)
 
     def headers(self) -> list[str]:
         if self.kind == "parquet":
-            import pyarrow.parquet as pq
             with unreadable_as_input_error(self.path):
                 return list(pq.read_schema(self.path).names)
         return [str(c) for c in self.raw().columns]
 
     def read(self, headers: list[str] | None = None, dictionary: list[str] = ()) -> pd.DataFrame:
         if self.kind == "parquet":
-            import pyarrow.parquet as pq
             with unreadable_as_input_error(self.path):
                 names = pq.read_schema(self.path).names
                 want = set(headers or names)

@@ -15,6 +15,7 @@ from .readers import FileSource, FrameSource, find_table_files, table_name_for, 
 from .dburl import is_database_url
 from .window import Window
 from ..schemas.failures import concat_failures, empty_failures
+import pyarrow.parquet as pq
 
 # Parquet tables up to this many rows are kept in memory once loaded (facilities, dictionaries, the key
 # columns of a region's discharges); longer ones are read again when needed and streamed by row group,
@@ -153,7 +154,6 @@ class Tables:
         """The row count where it costs nothing (Parquet metadata), else None: never reads a table for it."""
         src = self._source(name)
         if src.kind == "parquet":
-            import pyarrow.parquet as pq
             with unreadable_as_input_error(src.path):
                 return pq.ParquetFile(src.path).metadata.num_rows
         if src.kind == "dataset":

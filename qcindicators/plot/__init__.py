@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from .figures import _labels, funnel_figure, targets_figure, to_bytes, trend_figure
+from .figures import outlier_labels, funnel_figure, targets_figure, to_bytes, trend_figure
 from .fonts import cjk_font
+from ..stats.funnel import funnel
+from ..stats.spc import spc
 
 __all__ = ["PlotAccessor", "cjk_font", "funnel_figure", "targets_figure", "to_bytes", "trend_figure"]
 
@@ -21,16 +23,14 @@ class PlotAccessor:
 
     def funnel(self, indicator: str, period: str | None = None, overdispersion: str | None = None):
         """Funnel plot of `indicator` across units (latest period by default)."""
-        from ..stats.funnel import funnel
         _notebook_display()
         return funnel_figure(self._result, funnel(self._result, indicator, period, overdispersion))
 
     def trend(self, indicator: str, unit=None, laney: bool = False, sigma: float = 3.0):
         """`indicator` over time for one unit (None: the region or the only unit), with SPC limits."""
-        from ..stats.spc import spc
         _notebook_display()
         chart = spc(self._result, indicator, unit, laney=laney, sigma=sigma)
-        label = "" if unit is None else _labels(self._result, [unit])[0]
+        label = "" if unit is None else outlier_labels(self._result, [unit])[0]
         return trend_figure(self._result, chart, indicator, label)
 
     def targets(self, period: str | None = None):

@@ -17,15 +17,15 @@ COLOURS = {"within": "#4c72b0", "above_95": "#dd8452", "below_95": "#dd8452", "a
            "below_99.8": "#c44e52"}
 
 
-def _name(spec) -> str:
+def indicator_name(spec) -> str:
     return text(spec.name.zh, spec.name.en) if spec is not None else ""
 
 
-def _unit(spec) -> str:
+def indicator_unit(spec) -> str:
     return text(spec.unit_zh or spec.unit, spec.unit) if spec is not None else ""
 
 
-def _labels(result, ids) -> list[str]:
+def outlier_labels(result, ids) -> list[str]:
     """Facility names where a CJK font can draw them, else ids."""
     return list(result.unit_label(ids) if cjk_font() else pd.Series(ids, dtype=object).astype(str))
 
@@ -65,19 +65,19 @@ def funnel_figure(result, f: Funnel) -> Figure:
         _target_line(ax, u)
         outliers = u[u["position"] != "within"]
         key = result.by[0] if result.by else None
-        names = _labels(result, outliers[key]) if key and len(outliers) else []
+        names = outlier_labels(result, outliers[key]) if key and len(outliers) else []
         ax.set_xscale("log" if u["denominator"].max() > 20 * max(u["denominator"].min(), 1) else "linear")
         adj = {"multiplicative": text("，乘法过度离散校正", ", multiplicative over-dispersion"),
                "additive": text("，加法过度离散校正", ", additive over-dispersion")}.get(f.overdispersion, "") if f.adjusted else ""
-        ax.set_title(f"{_name(spec)} · {f.period}{adj}", fontsize=11)
+        ax.set_title(f"{indicator_name(spec)} · {f.period}{adj}", fontsize=11)
         ax.set_xlabel(text("分母", "denominator"))
-        ax.set_ylabel(_unit(spec))
+        ax.set_ylabel(indicator_unit(spec))
         _label_points(fig, ax, outliers["denominator"].to_numpy(float), outliers["value"].to_numpy(float), names)
-        _legend_below(fig, ax)
+        legend_below(fig, ax)
     return fig
 
 
-def _legend_below(fig: Figure, ax) -> None:
+def legend_below(fig: Figure, ax) -> None:
     """Legends go under the axes, never over the data."""
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=8, frameon=False)
 
@@ -129,17 +129,17 @@ def trend_figure(result, chart: pd.DataFrame, indicator: str, unit_label: str = 
         ax.plot(pos, chart["ucl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--", label=text("控制限", "control limits"))
         ax.plot(pos, chart["lcl"], drawstyle="steps-mid", color="#c44e52", lw=1.0, ls="--")
         ax.plot(pos, chart["centre"], color="#333333", lw=1.0, label=text("中心线", "centre line"))
-        ax.plot(pos, chart["value"], color="#4c72b0", marker="o", ms=4, lw=1.4, label=_name(spec) or indicator)
+        ax.plot(pos, chart["value"], color="#4c72b0", marker="o", ms=4, lw=1.4, label=indicator_name(spec) or indicator)
         sig = chart["signal"].to_numpy(bool)
         if sig.any():
             ax.scatter(pos[sig], chart["value"][sig], color="#c44e52", s=40, zorder=3, label=text("信号", "signal"))
         step = max(1, len(chart) // 12)
         ax.set_xticks(pos[::step], chart["period"].astype(str)[::step], rotation=45, ha="right", fontsize=8)
         kind = {"p": "p", "u": "u", "laney_p": "p′ (Laney)", "laney_u": "u′ (Laney)"}[chart["chart"].iloc[0]]
-        ax.set_title(f"{_name(spec)} · {unit_label} · {kind}".replace(" ·  ·", " ·"), fontsize=11)
-        ax.set_ylabel(_unit(spec))
+        ax.set_title(f"{indicator_name(spec)} · {unit_label} · {kind}".replace(" ·  ·", " ·"), fontsize=11)
+        ax.set_ylabel(indicator_unit(spec))
         ax.set_xlim(-0.5, len(chart) - 0.5)
-        _legend_below(fig, ax)
+        legend_below(fig, ax)
     return fig
 
 
@@ -180,8 +180,8 @@ def targets_figure(result, period: str | None = None) -> Figure:
             for (r, c), mark in np.ndenumerate(marks):
                 ax.text(c, r, mark, ha="center", va="center", fontsize=8, color="#333333")
         specs = result.specs
-        ax.set_xticks(range(len(indicators)), [_name(specs.get(i)) or i for i in indicators], rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(len(ids)), _labels(result, ids) if key else ids, fontsize=8)
+        ax.set_xticks(range(len(indicators)), [indicator_name(specs.get(i)) or i for i in indicators], rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(ids)), outlier_labels(result, ids) if key else ids, fontsize=8)
         ax.set_title(text(f"达标情况 · {period}（绿：达标，红：未达标，灰：未判定）",
                           f"targets met · {period} (green: met, red: not met, grey: not judged)"), fontsize=11)
         for side in ("top", "right", "left", "bottom"):

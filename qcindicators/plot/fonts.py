@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import warnings
 from contextlib import contextmanager
+from ..errors import QCIWarning
 
 PREFERRED = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans CJK JP",
              "Noto Sans CJK TC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
@@ -47,7 +48,6 @@ def cjk_font() -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _warn_once() -> None:
-    from ..errors import QCIWarning
     warnings.warn("未找到中文字体，图表使用英文标签（可安装 fonts-noto-cjk）/ no CJK font found: figures use English "
                   "labels (install e.g. Debian's fonts-noto-cjk)", QCIWarning, stacklevel=3)
 

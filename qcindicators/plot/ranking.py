@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .figures import DPI, _labels, _legend_below, _name, _unit
+from .figures import DPI, outlier_labels, legend_below, indicator_name, indicator_unit
 from .fonts import figure_style, text
 
 COLOURS = {True: "#2e8b57", False: "#c44e52"}
@@ -50,9 +50,9 @@ def ranking_figure(result, indicator: str, period: str | None = None) -> Figure:
         t = u["target"].dropna().unique() if "target" in u else []
         if len(t) == 1:
             ax.axvline(float(t[0]), color="#2e8b57", ls=":", lw=1.6, label=text(f"目标 {t[0]:g}", f"target {t[0]:g}"))
-        ax.set_yticks(pos, _labels(result, u[key]) if key else [""] * len(u), fontsize=8)
+        ax.set_yticks(pos, outlier_labels(result, u[key]) if key else [""] * len(u), fontsize=8)
         ax.set_ylim(-0.7, len(u) - 0.3)
-        ax.set_title(f"{_name(spec)} · {period}", fontsize=11)
-        ax.set_xlabel(_unit(spec))
-        _legend_below(fig, ax)
+        ax.set_title(f"{indicator_name(spec)} · {period}", fontsize=11)
+        ax.set_xlabel(indicator_unit(spec))
+        legend_below(fig, ax)
     return fig

@@ -2,6 +2,8 @@
 from .content import Report, build_report
 from .html import write_html
 from .xlsx import write_xlsx
+from pathlib import Path
+from ..errors import QCIError
 
 __all__ = ["Report", "build_report", "write_html", "write_xlsx", "write_report"]
 
@@ -17,8 +19,6 @@ def write_report(report: Report, path) -> "object":
         >>> 'id="scorecard"' in out.read_text(encoding="utf-8")
         True
     """
-    from pathlib import Path
-    from ..errors import QCIError
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":

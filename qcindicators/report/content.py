@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..api import _catalog, compute
+from ..api import catalog_of, compute
 from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
@@ -27,6 +27,8 @@ from ..stats.intervals import interval_method
 from ..stats.spc import spc
 from ..io.tables import read_tables
 from .scorecard import scorecard_cells, scorecard_indicators
+from ..check import not_computable_rows, plan_summary
+from ..compile.feasibility import missing_inputs
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
              "access": "服务可及与满意度", "reports": "年报与其他", "reported": "机构填报"}
@@ -143,7 +145,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
                         units.plan_text, specs={i: units.specs[i] for i in ids}, by=[]) if ids and figures else None
         progress.update()
     not_computable = units.not_computable
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     name = cat.target_set(targets).name.zh if targets is not None else None
     report = Report(title or ("医疗质量指标报告 · Quality indicator report" + (f" · {name}" if name else "")),
                     result, trends, not_computable, plan, targets, period)
@@ -156,9 +158,7 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
 
 def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     """The plan sheet from the rows already computed (what `qci check` would print), not a second pass."""
-    from ..check import not_computable_rows, plan_summary
-    from ..compile.feasibility import missing_inputs
-    cat = _catalog(definitions)
+    cat = catalog_of(definitions)
     ts = cat.target_set(targets)
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
     reasons = {i: missing_inputs(i, cat, tables) for i in wanted}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..result.result import _flatten
+from ..result.result import flatten
 from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 from .page_css import PAGE_CSS
@@ -102,7 +102,7 @@ def _appendix(report: Report, level: float) -> str:
     parts += [(f"theme-{t}", f"{zh} {t}（全部时期 every period）", rows.loc[rows["theme"] == t, ROW_COLUMNS])
               for t, zh in THEMES_ZH.items() if (rows["theme"] == t).any()]
     parts.append(("diagnostics", "诊断 Diagnostics", report.result.diagnostics))
-    parts.append(("provenance", "来源 Provenance", pd.DataFrame(_flatten(report.provenance), columns=["key", "value"])))
+    parts.append(("provenance", "来源 Provenance", pd.DataFrame(flatten(report.provenance), columns=["key", "value"])))
     body = "".join(f'<h3 id="{a}">{html.escape(t)}</h3>{_wide(f, report, level)}' for a, t, f in parts)
     return _section("appendix", "附录 Appendix", body)
 

@@ -11,6 +11,8 @@ from ..display import html_table
 from ..errors import QCIError
 from .html import PAGE_CSS
 from .stewardship import HEADERS, SHEETS, Stewardship
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 MET_TEXT = {True: "达标", False: "未达标"}
 README = [
@@ -58,8 +60,6 @@ def _readme(pack: Stewardship) -> pd.DataFrame:
 
 
 def _xlsx(pack: Stewardship, path: Path) -> Path:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
     prov = pd.DataFrame(_provenance(pack), columns=["key", "value"])
     frames = {**{SHEETS[k]: shown(f) for k, f in pack.tables.items()}, "说明 Read me": _readme(pack), "来源 Provenance": prov}
     with pd.ExcelWriter(path, engine="openpyxl") as xl:

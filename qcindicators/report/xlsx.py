@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..result.result import _flatten
+from ..result.result import flatten
 from .columns import ROW_COLUMNS, headers, legend
 from .content import THEMES_ZH, Report
 from .format import MET, MONEY_UNITS, NOT_JUDGED, NOT_MET, met_labels, value_format
 from .scorecard import column_heads
 from .tables import COUNT_COLUMNS, VALUE_COLUMNS
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Font
 
 GREEN, RED, GREY = "DFF3E3", "FBE0E0", "EEEEEE"
 FILLS = {MET: GREEN, NOT_MET: RED, NOT_JUDGED: GREY}
@@ -50,9 +55,6 @@ def _number_formats(frame: pd.DataFrame, col: str, kinds: dict) -> pd.Series:
 
 
 def _write(xl: pd.ExcelWriter, name: str, frame: pd.DataFrame, level: float, met_cols=("met",), kinds=None) -> None:
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
     out = frame.copy()
     for c in met_cols:
         out = _met_column(out, c)
@@ -88,7 +90,6 @@ def _write(xl: pd.ExcelWriter, name: str, frame: pd.DataFrame, level: float, met
 
 def _scorecard_sheet(xl: pd.ExcelWriter, cells: pd.DataFrame) -> None:
     """The HTML scorecard as a sheet: hospitals × indicators, each cell 'value mark arrow', filled by 达标."""
-    from openpyxl.styles import Alignment, Font, PatternFill
     name = "记分卡 Scorecard"
     heads = column_heads(cells)
     text = (cells["text"] + " " + cells["mark"] + " " + cells["arrow"]).str.strip()
@@ -125,8 +126,6 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
         >>> load_workbook(write_xlsx(rep, pathlib.Path(tempfile.mkdtemp()) / "r.xlsx")).sheetnames[:2]
         ['记分卡 Scorecard', '概览 Overview']
     """
-    from openpyxl.drawing.image import Image
-    from openpyxl.styles import Font
     path = Path(path)
     level = report.provenance.get("intervals", {}).get("level", 0.95)
     rows = report.rows()
@@ -148,7 +147,7 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
         _write(xl, "无法计算 Not computable", nc, level)
         diag = report.result.diagnostics
         _write(xl, "诊断 Diagnostics", diag if len(diag) else pd.DataFrame(columns=["table", "check", "rows"]), level)
-        prov = pd.DataFrame(_flatten(report.provenance) + [("report.target_set", str(report.target_set or "")),
+        prov = pd.DataFrame(flatten(report.provenance) + [("report.target_set", str(report.target_set or "")),
                                                           ("report.period", report.period)], columns=["key", "value"])
         _write(xl, "来源 Provenance", prov, level)
         ws = xl.book.create_sheet("图表 Figures")

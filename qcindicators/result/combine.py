@@ -14,6 +14,7 @@ from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
 from .grouping import Grouping
 from .targets import OPS, condition_mask, facility_targets, group_targets, judge, targets_for
+from ..io.coerce import TEXT_DTYPE
 
 FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
               16: "attribute_needs_facility_grain", 32: "implausible_value"}
@@ -178,7 +179,6 @@ class Combiner:
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """One schema for the tidy result, whether or not any rows came out."""
-        from ..io.coerce import TEXT_DTYPE
         types = {c: (TEXT_DTYPE if isinstance(self.groups[c].dtype, pd.CategoricalDtype) else self.groups[c].dtype)
                  for c in self.groups.columns}
         types.update({c: "float64" for c in ("numerator", "denominator", "value", "target", "ci_low", "ci_high")})

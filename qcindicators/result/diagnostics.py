@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ..display import CSS, html_table
 
 LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity", "amount", "share", "affects",
                   "message_zh", "message_en"]
@@ -63,7 +64,6 @@ class Diagnostics(pd.DataFrame):
         return pd.DataFrame
 
     def _repr_html_(self) -> str:
-        from ..display import CSS, html_table
         if not len(self):
             return "<p><b>诊断 / diagnostics</b>：无 / none — every input row was used</p>"
         rows = int(pd.to_numeric(self["rows"], errors="coerce").sum()) if "rows" in self else 0

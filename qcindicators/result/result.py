@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from ..errors import QCIError
+from ..display import CSS, html_table
 
 
 @dataclass
@@ -35,7 +37,6 @@ class Result:
 
     def series(self, indicator: str, unit=None) -> pd.DataFrame:
         """One unit's rows over time; `unit=None` is the region (or the only unit there is)."""
-        from ..errors import QCIError
         f = self.frame[self.frame["indicator"] == indicator]
         if not self.by:
             return f.reset_index(drop=True)
@@ -78,7 +79,6 @@ class Result:
                 f"{len(self.diagnostics)} diagnostic row(s)>")
 
     def _repr_html_(self) -> str:
-        from ..display import CSS, html_table
         n_ind = self.frame["indicator"].nunique() if len(self.frame) else 0
         level = self.provenance.get("intervals", {}).get("level")
         head = (f"<p><b>qcindicators</b> · {len(self.frame)} 行 rows · {n_ind} 个指标 indicators · "
@@ -137,19 +137,18 @@ class Result:
                 self.diagnostics.to_excel(xl, sheet_name="diagnostics", index=False)
                 if len(self.unmapped_drugs):
                     self.unmapped_drugs.to_excel(xl, sheet_name="unmapped_drugs", index=False)
-                pd.DataFrame(_flatten(self.provenance), columns=["key", "value"]).to_excel(xl, sheet_name="provenance", index=False)
+                pd.DataFrame(flatten(self.provenance), columns=["key", "value"]).to_excel(xl, sheet_name="provenance", index=False)
         else:
-            from ..errors import QCIError
             raise QCIError(f"不支持的输出格式 / unsupported output format {suffix!r}: use .csv, .xlsx or .parquet")
         return path
 
 
-def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
+def flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for k, v in d.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out += _flatten(v, key + ".")
+            out += flatten(v, key + ".")
         else:
             out.append((key, str(v)))
     return out

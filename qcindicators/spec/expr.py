@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from ..errors import ExpressionError
+from ..errors import did_you_mean
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -142,7 +143,6 @@ def _call(node: ast.Call, d: int) -> Node:
     else:
         raise ExpressionError("只能调用白名单函数 / only whitelisted functions may be called: " + ", ".join(FUNCTIONS))
     if func not in FUNCTIONS:
-        from ..errors import did_you_mean
         raise ExpressionError(f"未知函数 / unknown function {func!r}." + did_you_mean(func, FUNCTIONS))
     lo, hi = FUNCTIONS[func]
     if len(args) < lo or (hi is not None and len(args) > hi):

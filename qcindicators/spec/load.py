@@ -13,6 +13,9 @@ from ..errors import DefinitionError, DefinitionIssue, UnknownIndicatorError, Un
 from .checks import check_definition
 from .model import IndicatorSpec, TargetSetSpec
 from .yaml_lines import line_of, load_file
+from .model import IndicatorSpec as I, MeasureSpec as M, TargetSpec as T
+from .checks import check_expression
+from ..schemas.contract import FACILITY_ATTRIBUTES
 
 
 @dataclass
@@ -84,7 +87,6 @@ def _pydantic_issues(err: ValidationError, file: str, lines: dict, ident: str | 
 
 def _key_hint(path: tuple) -> str:
     fields = {"numerator": "MeasureSpec", "denominator": "MeasureSpec", "measure": "MeasureSpec"}
-    from .model import IndicatorSpec as I, MeasureSpec as M, TargetSpec as T
     model = M if len(path) > 1 and path[-2] in fields else (T if "targets" in path else I)
     return did_you_mean(str(path[-1]), model.model_fields)
 
@@ -177,8 +179,6 @@ def _load_target_set(path: Path) -> TargetSetSpec:
 
 
 def _check_target_set(spec: TargetSetSpec, file: str, cat: Catalog) -> None:
-    from .checks import check_expression
-    from ..schemas.contract import FACILITY_ATTRIBUTES
     issues = []
     for i, t in enumerate(spec.targets):
         if t.indicator not in cat.definitions:

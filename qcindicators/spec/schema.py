@@ -5,6 +5,7 @@ import json
 from importlib import resources
 
 from .model import IndicatorSpec, TargetSetSpec
+from pathlib import Path
 
 
 def definition_schema() -> dict:
@@ -26,6 +27,5 @@ def shipped(name: str) -> dict:
 
 def write_schemas(directory) -> None:
     """Maintainer helper: python -c 'from qcindicators.spec.schema import write_schemas; write_schemas("qcindicators/data")'"""
-    from pathlib import Path
     for name, schema in (("definition.schema.json", definition_schema()), ("target_set.schema.json", target_set_schema())):
         (Path(directory) / name).write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import QCIError
+from .intervals import interval_method
 
 LEVELS = (0.95, 0.998)
 POSITIONS = ("below_99.8", "below_95", "within", "above_95", "above_99.8")
@@ -119,7 +120,6 @@ def funnel(result, indicator: str, period: str | None = None, overdispersion: st
     spec = result.specs.get(indicator) if getattr(result, "specs", None) else None
     if spec is None:
         raise QCIError(f"结果中没有指标 {indicator!r} / the result has no indicator {indicator!r}")
-    from .intervals import interval_method
     model = {"wilson": "binomial", "poisson": "poisson"}.get(interval_method(spec))
     if model is None:
         raise QCIError(f"漏斗图只适用于比例和率类指标 / funnel limits need a proportion or a rate; {indicator!r} is "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from ..errors import QCIError
 
 INTERVAL_METHODS = {"wilson": "Wilson score", "poisson": "exact Poisson (Garwood)", "none": "none"}
 DEFAULT_BY_KIND = {"proportion": "wilson", "rate": "poisson"}
@@ -21,9 +22,8 @@ def interval_method(spec) -> str:
     return spec.interval or DEFAULT_BY_KIND.get(spec.kind, "none")
 
 
-def _z(level: float) -> float:
+def z_of_level(level: float) -> float:
     if not 0 < level < 1:
-        from ..errors import QCIError
         raise QCIError(f"置信水平应在 0 与 1 之间 / confidence level must be between 0 and 1, got {level!r}")
     return float(stats.norm.ppf(0.5 + level / 2))
 
@@ -31,7 +31,7 @@ def _z(level: float) -> float:
 def wilson(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for x successes out of n, as proportions (0–1). NaN where n <= 0 or x not in [0, n]."""
     x, n = np.asarray(x, float), np.asarray(n, float)
-    z = _z(level)
+    z = z_of_level(level)
     ok = (n > 0) & (x >= 0) & (x <= n * (1 + 1e-12))
     n_ = np.where(ok, n, 1.0)
     p = np.clip(np.where(ok, x, 0.0) / n_, 0, 1)
@@ -47,7 +47,7 @@ def garwood(x, exposure, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact Poisson interval for x events over `exposure`, as events per unit of exposure."""
     x, e = np.asarray(x, float), np.asarray(exposure, float)
     alpha = 1 - level
-    _z(level)
+    z_of_level(level)
     ok = (e > 0) & (x >= 0)
     x_ = np.where(ok, x, 0.0)
     with np.errstate(invalid="ignore"):

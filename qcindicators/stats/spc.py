@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QCIError
+from .intervals import interval_method
 
 RUN_LENGTH = 8
 
@@ -72,7 +73,6 @@ def spc(result, indicator: str, unit=None, chart: str = "auto", sigma: float = 3
     spec = result.specs.get(indicator) if getattr(result, "specs", None) else None
     if spec is None:
         raise QCIError(f"结果中没有指标 {indicator!r} / the result has no indicator {indicator!r}")
-    from .intervals import interval_method
     if chart == "auto":
         chart = {"wilson": "p", "poisson": "u"}.get(interval_method(spec), "")
         if not chart:

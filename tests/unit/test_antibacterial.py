@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import qcindicators as qci
 from qcindicators.cli import main
-from qcindicators.domain.ddd import audit
+from qcindicators.drugs import audit
 from tests.conftest import facilities
 from tests.unit.test_indicators_hand import aud_tables, dictionary
 

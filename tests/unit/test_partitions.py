@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import qcindicators as qci
-from qcindicators.api import _catalog
+from qcindicators.api import catalog_of
 from qcindicators.compile.plan import compile_plan
 from qcindicators.engine.parallel import Job, _in_processes, merge, run_job
 from qcindicators.errors import QCIError
@@ -55,7 +55,7 @@ def test_processes_equal_one_process(parted, whole):
 
 def test_a_file_written_facility_by_facility_splits_by_its_row_groups(small, whole):
     tables = qci.read_tables(small)
-    plan = compile_plan(_catalog(None), IDS)
+    plan = compile_plan(catalog_of(None), IDS)
     shares = plan_partitions(tables, list(plan.reads), 3)
     assert len(shares) == 3
     # every row group of drug_orders is read by exactly one partition
@@ -69,7 +69,7 @@ def test_any_partitioning_into_whole_facilities_gives_the_same_numbers(parted, w
     """Random facility → partition maps, run in this process part by part, merged: always the whole's numbers."""
     tables = qci.read_tables(parted)
     facilities = tables.load("facilities")
-    plan = compile_plan(_catalog(None), IDS)
+    plan = compile_plan(catalog_of(None), IDS)
     fac_ids = facilities["facility_id"].astype(str).tolist()
     part_of = dict(zip(fac_ids, assignment))
     jobs = []
@@ -88,9 +88,9 @@ def test_any_partitioning_into_whole_facilities_gives_the_same_numbers(parted, w
             share[t] = pieces.share(chosen)
         jobs.append(Job(plan, tables.with_sources(share), facilities, ["year"]))
     merged = merge([run_job(j) for j in jobs])
-    from qcindicators.api import _combine
+    from qcindicators.api import combine_grouping
     from qcindicators.result.combine import concat_results
-    frames = [_combine(plan, merged.partials, "year", facilities, g, [i for i in IDS if g in ([], ["county"])
+    frames = [combine_grouping(plan, merged.partials, "year", facilities, g, [i for i in IDS if g in ([], ["county"])
                                                                         or i != "in_county_visit_rate"], None, 0.95)
               for g in BY]
     same(concat_results(frames, ["facility_id", "county"]), whole)
@@ -114,7 +114,7 @@ def test_row_groups_holding_several_facilities_keep_them_together(small, tmp_pat
         (tmp_path / f.name).write_bytes(f.read_bytes())
     pq.write_table(table.take(pa.array(order)), tmp_path / "discharges.parquet", row_group_size=500)
     tables = qci.read_tables(tmp_path)
-    plan = compile_plan(_catalog(None), ["average_length_of_stay", "inpatient_antibacterial_use_rate"])
+    plan = compile_plan(catalog_of(None), ["average_length_of_stay", "inpatient_antibacterial_use_rate"])
     shares = plan_partitions(tables, list(plan.reads), 4)
     a = qci.compute(tmp_path, ["average_length_of_stay", "inpatient_antibacterial_use_rate"], period="year", workers=1)
     b = qci.compute(tmp_path, ["average_length_of_stay", "inpatient_antibacterial_use_rate"], period="year", workers=2)
