@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..schemas.contract import FACILITY_ATTRIBUTES, TABLES, table_columns
 from ..errors import ExpressionError, did_you_mean
 from .expr import LINKS, columns, links, parse
-from .model import IndicatorSpec, MeasureSpec
+from .model import UNIT_COLUMNS, IndicatorSpec, MeasureSpec
 from .types import TypeIssue, check_role, column_types, type_of
 
 DEFAULT_PERIOD_FROM = {
@@ -124,9 +124,11 @@ def check_definition(spec: IndicatorSpec, extra_columns: dict[str, list[str]] | 
     for path, m in spec.measures():
         issues += check_measure(m, path, set((extra_columns or {}).get(m.table, [])))
     facility_cols = set(FACILITY_ATTRIBUTES) | {"facility_id"}
+    unit_cols = facility_cols | set(UNIT_COLUMNS)       # a department target: `dept_code in ["ICU"]`, judged per unit
     for i, t in enumerate(spec.targets):
         if t.when is not None:
-            issues += check_expression(t.when, ("targets", i, "when"), facility_cols, "a target condition (facility attributes only)")
+            issues += check_expression(t.when, ("targets", i, "when"), unit_cols,
+                                       "a target condition (facility attributes, or a unit below the facility)")
     if spec.where is not None:
         issues += check_expression(spec.where, ("where",), facility_cols, "a unit condition (facility attributes only)")
     if spec.kind == "attribute" and spec.measure.table != "facility_periods":

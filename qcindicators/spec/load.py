@@ -16,6 +16,7 @@ from .yaml_lines import line_of, load_file
 from .model import IndicatorSpec as I, MeasureSpec as M, TargetSpec as T
 from .checks import check_expression
 from ..schemas.contract import FACILITY_ATTRIBUTES
+from .model import UNIT_COLUMNS
 
 
 @dataclass
@@ -190,7 +191,8 @@ def _check_target_set(spec: TargetSetSpec, file: str, cat: Catalog) -> None:
                                           f"denominators: it needs a ratio, proportion or rate, not kind {cat[t.indicator].kind!r}"))
         if t.when:
             issues += [DefinitionIssue(file, None, spec.id, f"targets.{i}.when", m)
-                       for _, m in check_expression(t.when, (), set(FACILITY_ATTRIBUTES) | {"facility_id"}, "a target condition")]
+                       for _, m in check_expression(t.when, (), set(FACILITY_ATTRIBUTES) | {"facility_id"} | set(UNIT_COLUMNS),
+                                                    "a target condition (facility attributes, or a unit below the facility)")]
     if issues:
         raise DefinitionError(issues)
 

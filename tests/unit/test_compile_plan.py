@@ -167,3 +167,24 @@ def test_a_unit_below_the_facility_must_sit_inside_one():
         qci.compute(aud_tables(), ["antibacterial_use_density"], by=["county", "dept_code"])
     with pytest.raises(qci.QCIError, match="dept_cod"):
         qci.compute(aud_tables(), ["antibacterial_use_density"], by=["facility_id", "dept_cod"])
+
+
+def test_targets_conditioned_on_a_department(tmp_path):
+    """A hospital's own targets by department: the condition is judged on each unit below the facility."""
+    from tests.unit.test_indicators_hand import aud_tables
+    (tmp_path / "dept-targets.yaml").write_text(textwrap.dedent("""
+        id: dept-targets
+        name: {zh: 科室目标, en: Department targets}
+        source: {document: test}
+        targets:
+          - {indicator: antibacterial_use_density, when: 'dept_code in ["外科"]', value: "<= 80"}
+          - {indicator: antibacterial_use_density, value: "<= 40"}
+    """), encoding="utf-8")
+    t = aud_tables()
+    t["discharges"] = t["discharges"].assign(dept_code=["内科", "外科", "内科", None])
+    r = qci.compute(t, ["antibacterial_use_density"], by=[["facility_id", "dept_code"], ["facility_id"]], period="year",
+                    targets=tmp_path / "dept-targets.yaml")
+    f = r.to_frame()
+    cells = f[f["dept_code"].notna()].set_index(["facility_id", "dept_code"])
+    assert cells.loc[("F1", "外科"), "target"] == 80 and cells.loc[("F1", "内科"), "target"] == 40
+    assert f[f["dept_code"].isna()].set_index("facility_id").loc["F1", "target"] == 40     # the hospital: no department
