@@ -12,12 +12,11 @@ from ..engine.periods import YOY_LAG, label
 from ..spec.expr import to_text
 from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
+from .flags import Flag, flag_text, where
 from .grouping import Grouping
 from .targets import OPS, condition_mask, facility_targets, group_targets, judge, targets_for
 from ..io.coerce import TEXT_DTYPE
 
-FLAG_NAMES = {1: "zero_denominator", 2: "no_prior_period", 4: "small_denominator", 8: "target_varies_in_group",
-              16: "attribute_needs_facility_grain", 32: "implausible_value"}
 RESULT_COLUMNS = ["indicator", "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",
                   "ci_low", "ci_high", "flags"]
 
@@ -119,18 +118,18 @@ class Combiner:
             den = np.full(num.shape, np.nan)
             value = num * node.scale
             if node.kind == "attribute" and at_groups and not self.facility_grain:
-                value, flags = np.full(num.shape, np.nan), flags | 16
+                value, flags = np.full(num.shape, np.nan), flags | Flag.ATTRIBUTE_NEEDS_FACILITY_GRAIN
         else:
             den = self._measures(node.denominator, at_groups)
             zero = den == 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = np.where(zero, np.nan, num / np.where(zero, 1, den) * node.scale)
-            flags |= np.where(zero & present, 1, 0)
+            flags |= where(zero & present, Flag.ZERO_DENOMINATOR)
             if spec.min_denominator is not None:
-                flags |= np.where((den < spec.min_denominator) & ~zero & present, 4, 0)
+                flags |= where((den < spec.min_denominator) & ~zero & present, Flag.SMALL_DENOMINATOR)
         if spec.plausible_max is not None:
-            flags |= np.where(value > spec.plausible_max * (1 + 1e-9), 32, 0)
-        flags |= np.where(self._implausible_rows(node, at_groups), 32, 0)
+            flags |= where(value > spec.plausible_max * (1 + 1e-9), Flag.IMPLAUSIBLE_VALUE)
+        flags |= where(self._implausible_rows(node, at_groups), Flag.IMPLAUSIBLE_VALUE)
         return Grid(num, den, value, present, flags)
 
     def _implausible_rows(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
@@ -150,7 +149,7 @@ class Combiner:
         zero = prior == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(zero | np.isnan(prior), np.nan, (cur - prior) / np.where(zero, 1, prior) * 100)
-        flags = np.where(~prior_present | np.isnan(prior) & ~zero, 2, 0) | np.where(zero, 1, 0)
+        flags = where(~prior_present | np.isnan(prior) & ~zero, Flag.NO_PRIOR_PERIOD) | where(zero, Flag.ZERO_DENOMINATOR)
         return Grid(cur, prior, value, base.present.copy(), flags * base.present)
 
     def _unit_share(self, node: UnitShareNode, at_groups: bool) -> Grid:
@@ -167,7 +166,7 @@ class Combiner:
         zero = den == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(zero, np.nan, num / np.where(zero, 1, den) * 100)
-        return Grid(num, den, value, present, np.where(zero & present, 1, 0))
+        return Grid(num, den, value, present, where(zero & present, Flag.ZERO_DENOMINATOR))
 
     # -- the tidy frame -----------------------------------------------------------------
     def frame(self, ids: list[str] | None = None) -> pd.DataFrame:
@@ -195,7 +194,7 @@ class Combiner:
         chosen = targets_for(spec, self.target_set, region=not self.facility_grain)
         t = group_targets(facility_targets(chosen, self.facilities), self.group_of_fac, self.G)
         met = judge(self._judged_value(grid), t)
-        flags = grid.flags | np.where(t.varies[:, None] & grid.present, 8, 0)
+        flags = grid.flags | where(t.varies[:, None] & grid.present, Flag.TARGET_VARIES_IN_GROUP)
         g, p = np.nonzero(grid.present)
         out = self.groups.iloc[g].reset_index(drop=True)
         out.insert(0, "indicator", ident)
@@ -211,20 +210,17 @@ class Combiner:
         out.loc[np.isnan(met), "met"] = pd.NA
         method = "none" if isinstance(self._node(ident), (GrowthNode, UnitShareNode)) else interval_method(spec)
         out["ci_low"], out["ci_high"] = interval(method, out["numerator"], out["denominator"], spec.scale, self.confidence)
-        out["flags"] = [_flag_text(f) for f in flags[g, p]]
+        out["flags"] = [flag_text(f) for f in flags[g, p]]
         return out
 
 
     def _judged_value(self, grid: Grid) -> np.ndarray:
         """达标 is the plan's judgement on the value; a small denominator keeps its flag and interval."""
-        return np.where(grid.flags & 4, np.nan, grid.value) if self.withhold_small else grid.value
+        return np.where(grid.flags & Flag.SMALL_DENOMINATOR, np.nan, grid.value) if self.withhold_small else grid.value
 
     def _node(self, ident: str):
         return next(n for n in self.plan.nodes if n.id == ident)
 
-
-def _flag_text(bits: int) -> str:
-    return ";".join(name for bit, name in FLAG_NAMES.items() if bits & bit)
 
 
 def concat_results(frames: list[pd.DataFrame], by: list[str]) -> pd.DataFrame:
