@@ -84,7 +84,7 @@ def _raise_missing(ident: str, reasons: list[str]) -> None:
                              f"column(s) {', '.join(columns)}, which the data does not have")
 
 
-def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id",)) -> str:
+def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id",), targets=None) -> str:
     """The plan that `compute` would run, as text, without touching any data.
 
     `by` matters for units below the facility: `by=["facility_id", "dept_code"]` shows which column
@@ -100,7 +100,8 @@ def explain(indicators: Sequence[str] | str, definitions=None, by=("facility_id"
     cat = catalog_of(definitions)
     ids = [indicators] if isinstance(indicators, str) else list(indicators)
     units = _units_below_facility(groupings_of(by), [c.name for c in TABLES["facilities"].columns])
-    return compile_plan(cat, [cat[i].id for i in ids], units).explain()
+    target_set = cat.target_set(targets) if targets is not None else None
+    return compile_plan(cat, [cat[i].id for i in ids], units, target_set).explain()
 
 
 def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility_id",),

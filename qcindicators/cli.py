@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("indicator", nargs="+", help="indicator id(s) / 指标代码")
     _definitions_arg(p)
     _by_arg(p)
+    p.add_argument("--targets", default=None, metavar="SET",
+                   help="show a target set's targets and conditions / 目标集 (default: the definitions' own targets)")
 
     p = sub.add_parser("partition", parents=common,
                        help="write DATA as a Hive-partitioned Parquet dataset, one folder per facility, for --workers/--scheduler")
@@ -292,7 +294,7 @@ def cmd_compute(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    print(explain(args.indicator, definitions=args.definitions, by=_by(args)))
+    print(explain(args.indicator, definitions=args.definitions, by=_by(args), targets=args.targets))
     return 0
 
 

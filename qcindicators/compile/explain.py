@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..schemas.contract import TABLES
 from ..spec.expr import to_text
 from .nodes import GrowthNode, IndicatorNode
+from .targets import targets_for
 
 
 def explain_plan(plan) -> str:
@@ -26,6 +27,14 @@ def explain_plan(plan) -> str:
         lines += [f"  - {m.text}" for m in s.measures]
     for c in plan.conditions:
         lines.append(f"condition (on each facility, for targets): {c}")
+    source = f"target set {plan.target_set.id}" if plan.target_set is not None else "the definitions' own"
+    for i in plan.requested:
+        for grain, region in (("facility", False), ("region", True)):
+            for t in targets_for(plan.specs[i], plan.target_set, region) if i in plan.specs else ():
+                if region and t in targets_for(plan.specs[i], plan.target_set, False):
+                    continue
+                when = f" when {t.when}" if t.when else ""
+                lines.append(f"target ({source}, {grain}): {i} {t.value}{when}")
     lines.append("indicators:")
     measures = {m.key: m for m in plan.measures()}
     for n in plan.nodes:

@@ -32,6 +32,7 @@ class Plan:
     needs: dict[str, Needs] = field(default_factory=dict)      # per indicator, for feasibility
     units: tuple[str, ...] = ()     # columns below the facility the request groups by (dept_code, prescriber_id, …)
     conditions: tuple[str, ...] = ()   # facility conditions targets and unit shares are judged with
+    target_set: object = None          # the request's target set (None: the definitions' own targets)
 
     @property
     def zero_based(self) -> set[str]:
@@ -153,7 +154,7 @@ def compile_plan(catalog: Catalog, ids: list[str], units: Iterable[str] = (), ta
     plan = Plan([ScanNode(t, b, tuple(ms), f) for (t, b, f), ms in scans.items()], nodes, list(ids),
                 {i: catalog[i] for i in order}, table_reads(needs_of(measures.values(), units)), tuple(links.values()),
                 {i: needs_of(own[i]) for i in order}, units,
-                tuple(conditions_of([catalog[i] for i in order], target_set)))
+                tuple(conditions_of([catalog[i] for i in order], target_set)), target_set)
     for t in plan.passes():
         plan.reads[t] = replace(plan.reads[t], every_column=True)
     return plan

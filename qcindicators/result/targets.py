@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..compile.conditions import condition_column
+from ..compile.targets import targets_for
 from ..errors import QCIError
 from ..spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
 
@@ -21,19 +22,6 @@ class UnitTargets:
     number: np.ndarray
     op: np.ndarray
     varies: np.ndarray
-
-
-def targets_for(spec: IndicatorSpec, target_set: TargetSetSpec | None, region: bool) -> list[TargetSpec]:
-    """The target set's entries for this indicator replace the definition's own targets; an indicator the
-    set does not list keeps its own. Entries judged over a class of facilities (share, count, mean, class
-    total) are judged by the plan check, not here."""
-    listed = [e for e in target_set.targets if e.indicator == spec.id] if target_set is not None else []
-    if not listed:
-        return list(spec.targets)
-    entries = [e for e in listed if e.value is not None]
-    facility = [e.as_target() for e in entries if e.grain == "facility"]
-    regional = [e.as_target() for e in entries if e.grain == "region"]
-    return (regional + facility) if region else facility
 
 
 def facility_column(facilities: pd.DataFrame, name: str) -> pd.Series:

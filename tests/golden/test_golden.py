@@ -49,3 +49,9 @@ def test_plan_check_golden(plan):
     sample = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
     summary = qci.check(sample, plan).summary
     check(f"check_{plan}", summary.to_csv(index=False, float_format="%.6g").rstrip("\n"))
+
+
+def test_explain_shows_targets_conditions_and_units():
+    """What the plan will judge with, and which column places rows in a department, as text."""
+    check("explain_targets_and_units", qci.explain(["antibacterial_use_density", "ic_staff_per_250_beds"],
+                                                   by=["facility_id", "dept_code"], targets="plan-2024-district"))
