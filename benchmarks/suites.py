@@ -13,6 +13,8 @@ from pathlib import Path
 
 from run import HERE, timed
 
+from qcindicators import read_tables
+from qcindicators.compile.feasibility import missing_by_indicator
 from qcindicators.spec.load import builtin_catalog
 
 PLAN = "plan-2024-city"
@@ -21,8 +23,10 @@ PLAN = "plan-2024-city"
 def commands(data: Path, out: Path, workers: int) -> dict[str, list[str]]:
     qci = [sys.executable, "-m", "qcindicators.cli", "--quiet"]
     par = ["--workers", str(workers)] if workers > 1 else []
-    ts = builtin_catalog().target_set(PLAN)
-    ids = sum((["--indicator", i] for i in dict.fromkeys(t.indicator for t in ts.targets)), [])
+    cat = builtin_catalog()
+    wanted = list(dict.fromkeys(t.indicator for t in cat.target_set(PLAN).targets))
+    missing = missing_by_indicator(cat, wanted, read_tables(data))       # what check computes: what the data can feed
+    ids = sum((["--indicator", i] for i in wanted if not missing[i]), [])
     return {
         "catalog": qci + ["compute", str(data), "--by", "facility_id", "--period", "year", *par, "--out", str(out / "catalog.parquet")],
         "check": qci + ["check", str(data), "--targets", PLAN, "--by", "facility_id", "--period", "year", *par,
