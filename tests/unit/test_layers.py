@@ -24,7 +24,7 @@ LAYERS = [
     ("engine",),
     ("api", "validate", "check", "synthetic", "synthetic_staff", "catalog_doc", "drugs"),
     ("report",),
-    ("cli", "docgen", ""),
+    ("cli", "demo", "docgen", ""),
 ]
 # dependencies that are optional extras: imported where they are used, so the core installs without them
 OPTIONAL = {"dask", "distributed", "sqlalchemy", "psycopg", "duckdb", "fsspec", "nbclient", "nbformat", "nbconvert",
