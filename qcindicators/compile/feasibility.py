@@ -15,8 +15,3 @@ def headers_of(tables) -> dict[str, list[str]]:
 def missing_by_indicator(catalog: Catalog, ids: Sequence[str], tables) -> dict[str, list[str]]:
     """Per indicator, the reasons the tables cannot feed it (empty list: they can)."""
     return compile_plan(catalog, list(ids)).missing(headers_of(tables)) if ids else {}
-
-
-def missing_inputs(ident: str, catalog: Catalog, tables) -> list[str]:
-    """Reasons the tables cannot feed `ident` (empty list: they can)."""
-    return missing_by_indicator(catalog, [ident], tables)[ident]

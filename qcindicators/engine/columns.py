@@ -111,7 +111,6 @@ class ScanContext:
         self._resolved: tuple | None = None
         self._parents: dict[str, ParentIndex] = {}
         self._ledger_batches: set[int] = set()
-        self.zero_based: set[str] = set()   # measures of count indicators (set by the engine)
 
     def users_of(self, table: str, column: str) -> list[str]:
         """Indicators of the plan whose measures on `table` read `column` (for error messages)."""

@@ -28,7 +28,7 @@ from ..stats.spc import spc
 from ..io.tables import read_tables
 from .scorecard import scorecard_cells, scorecard_indicators
 from ..check import not_computable_rows, plan_summary
-from ..compile.feasibility import missing_inputs
+from ..compile.feasibility import missing_by_indicator
 
 THEMES_ZH = {"antibacterial": "抗菌药物", "cost": "医疗费用", "staffing": "人员配置", "stays": "住院医疗质量",
              "access": "服务可及与满意度", "reports": "年报与其他", "reported": "机构填报"}
@@ -161,7 +161,7 @@ def _plan(result: Result, tables, targets, definitions) -> pd.DataFrame:
     cat = catalog_of(definitions)
     ts = cat.target_set(targets)
     wanted = list(dict.fromkeys(t.indicator for t in ts.targets))
-    reasons = {i: missing_inputs(i, cat, tables) for i in wanted}
+    reasons = missing_by_indicator(cat, wanted, tables)
     frame = result.frame[result.frame["indicator"].isin(wanted)]
     missing = not_computable_rows(reasons, cat)
     frame = pd.concat([frame, missing], ignore_index=True) if len(missing) else frame

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import compute
-from ..compile.feasibility import missing_inputs
+from ..compile.feasibility import missing_by_indicator
 from ..drugs import unmapped_drugs
 from ..errors import QCIError, did_you_mean
 from ..io.tables import read_tables
@@ -121,7 +121,7 @@ class _Picker:
 
     def feedable(self, ids: list[str], notes: list[str] | None = None) -> list[str]:
         """The indicators the tables can feed; the others are named in `notes` (a missing amount column …)."""
-        reasons = {i: missing_inputs(i, self.catalog, self.tables) for i in ids}
+        reasons = missing_by_indicator(self.catalog, ids, self.tables)
         for i, why in reasons.items():
             if why and notes is not None:
                 notes.append(f"无法计算 / not computable: {i} — {';'.join(why)}")
