@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..errors import QCIError
 from .intervals import interval_method
@@ -29,15 +29,44 @@ POSITION_ZH = {"below_99.8": "低于 99.8% 控制限", "below_95": "低于 95% �
 def _exact_limit(p: float, n: np.ndarray, theta: float, model: str) -> np.ndarray:
     """The interpolated p-quantile of the count, divided by n (Spiegelhalter 2005, appendix A.1.1)."""
     n = np.asarray(n, float)
-    if model == "binomial":
-        dist = stats.binom(np.maximum(np.round(n), 1).astype(np.int64), theta)
-    else:
-        dist = stats.poisson(np.maximum(n * theta, 1e-300))
-    r = dist.ppf(p)
-    f_r, f_prev = dist.cdf(r), dist.cdf(r - 1)
+    r = _quantile(p, n, theta, model)
+    f_r, f_prev = _cdf(r, n, theta, model), _cdf(r - 1, n, theta, model)
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(f_r > f_prev, (f_r - p) / (f_r - f_prev), 0.0)
     return np.where(n > 0, (r - a) / np.where(n > 0, n, 1), np.nan)
+
+
+# The binomial and Poisson quantiles and distribution functions as scipy.stats computes them, from
+# scipy.special: importing scipy.stats took a second of every run, most of the start of a worker.
+def _params(n: np.ndarray, theta: float, model: str):
+    return (np.maximum(np.round(n), 1), theta) if model == "binomial" else (np.maximum(n * theta, 1e-300),)
+
+
+def _cdf(k: np.ndarray, n: np.ndarray, theta: float, model: str) -> np.ndarray:
+    """P(X ≤ k): binomial as the regularised incomplete beta I₁₋θ(n − k, k + 1), Poisson as pdtr."""
+    params = _params(n, theta, model)
+    k = np.floor(k)
+    inside = np.clip(k, 0, params[0] - 1) if model == "binomial" else np.maximum(k, 0)
+    with np.errstate(invalid="ignore"):
+        f = special.betainc(params[0] - inside, inside + 1, 1 - theta) if model == "binomial" else special.pdtr(inside, *params)
+    f = np.where(k < 0, 0.0, f)
+    return np.where(k >= params[0], 1.0, f) if model == "binomial" else f
+
+
+def _quantile(p: float, n: np.ndarray, theta: float, model: str) -> np.ndarray:
+    """The smallest count k with P(X ≤ k) ≥ p: a continuous inverse, then the integers beside it."""
+    params = _params(n, theta, model)
+    inverse = special.bdtrik if model == "binomial" else special.pdtrik
+    with np.errstate(invalid="ignore"):
+        guess = np.ceil(inverse(p, *params))
+    guess = np.where(np.isnan(guess), 0.0, guess)
+    if model == "binomial":
+        guess = np.clip(guess, 0, params[0])
+    for _ in range(3):      # settle on the smallest k that reaches p
+        down = np.maximum(guess - 1, 0)
+        guess = np.where((guess > 0) & (_cdf(down, n, theta, model) >= p), down, guess)
+        guess = np.where(_cdf(guess, n, theta, model) < p, guess + 1, guess)
+    return guess
 
 
 @dataclass
@@ -76,7 +105,7 @@ class Funnel:
             tail = (1 - level) / 2
             name = _level_name(level)
             if self.adjusted:
-                z = stats.norm.ppf(1 - tail)
+                z = special.ndtri(1 - tail)
                 v = self._variance() / n
                 se = np.sqrt(self.phi * v) if self.overdispersion == "multiplicative" else np.sqrt(v + self.tau2)
                 low, high = self._theta - z * se, self._theta + z * se

@@ -10,7 +10,7 @@ a count out of a denominator (or the definition says otherwise with `interval:`)
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from ..errors import QCIError
 
 INTERVAL_METHODS = {"wilson": "Wilson score", "poisson": "exact Poisson (Garwood)", "none": "none"}
@@ -25,7 +25,7 @@ def interval_method(spec) -> str:
 def z_of_level(level: float) -> float:
     if not 0 < level < 1:
         raise QCIError(f"置信水平应在 0 与 1 之间 / confidence level must be between 0 and 1, got {level!r}")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(special.ndtri(0.5 + level / 2))
 
 
 def wilson(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +51,8 @@ def garwood(x, exposure, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     ok = (e > 0) & (x >= 0)
     x_ = np.where(ok, x, 0.0)
     with np.errstate(invalid="ignore"):
-        low = np.where(x_ > 0, stats.chi2.ppf(alpha / 2, 2 * np.where(x_ > 0, x_, 1)) / 2, 0.0)
-        high = stats.chi2.ppf(1 - alpha / 2, 2 * x_ + 2) / 2
+        low = np.where(x_ > 0, special.gammaincinv(np.where(x_ > 0, x_, 1), alpha / 2), 0.0)
+        high = special.gammaincinv(x_ + 1, 1 - alpha / 2)
     low = np.where(np.isnan(low) & (x_ > 0), 0.0, low)   # x of a few 1e-300: the quantile underflows to NaN; the limit is 0
     e_ = np.where(ok, e, 1.0)
     return np.where(ok, low / e_, np.nan), np.where(ok, high / e_, np.nan)
