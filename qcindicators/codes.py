@@ -23,26 +23,7 @@ def codes_against(values: pd.Series, index: pd.Index) -> np.ndarray:
     return lookup[codes].astype(np.int64)
 
 
-class StringIndex:
-    """Positions of strings among a fixed set of distinct strings, hashed by Arrow, not as Python objects.
-
-    Used for high-cardinality ids (encounter_id): pandas' get_indexer would first turn tens of
-    millions of Arrow strings into Python objects.
-    """
-
-    def __init__(self, values: pd.Series):
-        self.values = pc.unique(_arrow(values).drop_null())
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def positions(self, values: pd.Series) -> np.ndarray:
-        """Position of each value (−1 where absent or missing)."""
-        found = pc.index_in(_arrow(values), value_set=self.values)
-        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _arrow(values: pd.Series):
+def arrow_text(values: pd.Series):
     """The Arrow array behind a text column (zero-copy for pandas' Arrow strings)."""
     arr = values.array
     if hasattr(arr, "__arrow_array__"):

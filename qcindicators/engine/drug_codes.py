@@ -37,14 +37,13 @@ class CodeTally:
         self.fac_ids, self.grain = fac_ids, grain
         self.parts: list[pd.DataFrame] = []
 
-    def add(self, codes: pd.Series, reason: np.ndarray, fac: np.ndarray, period: np.ndarray,
+    def add(self, codes: pd.Series, hit: np.ndarray, reason: np.ndarray, fac: np.ndarray, period: np.ndarray,
             qty: np.ndarray, amount: np.ndarray) -> None:
-        """`reason`: per line, '' where the line was counted."""
-        hit = np.flatnonzero(reason != "")
+        """The lines at positions `hit` were not counted, each for its `reason` (one per hit line)."""
         if not len(hit):
             return
         code, code_names = pd.factorize(pd.Series(codes.to_numpy()[hit]).astype("str"))
-        why, why_names = pd.factorize(reason[hit])
+        why, why_names = pd.factorize(reason)
         part = pd.DataFrame({"c": code, "r": why, "f": fac[hit], "p": period[hit], "quantity": qty[hit],
                              "amount": amount[hit], "lines": np.ones(len(hit), np.int64)})
         part = part.groupby(["c", "r", "f", "p"], sort=False).sum(min_count=1).reset_index()

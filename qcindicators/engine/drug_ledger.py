@@ -38,15 +38,20 @@ class DrugLineLedger:
         self.totals += np.bincount(cell, minlength=self.cells)
         qty = lines["quantity"].to_numpy(dtype=float)
         amount = lines["amount"].to_numpy(dtype=float) if "amount" in lines else np.full(len(lines), np.nan)
-        problem = np.append(resolved["problem"].fillna("").to_numpy(dtype=str), "")[attrs["row"]]
-        masks = {"unmapped_drug_code": attrs["row"] < 0, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100}
-        for reason in set(problem[problem != ""]):
-            masks[f"antibacterial_without_ddd:{reason}"] = problem == reason
+        # problems as integer codes of the dictionary's few problem texts, never a string per line
+        problem_codes, problems = pd.factorize(resolved["problem"], use_na_sentinel=True)
+        problem = np.append(problem_codes, -1)[attrs["row"]]
+        unmapped = attrs["row"] < 0
+        masks = {"unmapped_drug_code": unmapped, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100}
+        for k in np.unique(problem[problem >= 0]):
+            masks[f"antibacterial_without_ddd:{problems[k]}"] = problem == k
         for check, mask in masks.items():
             if mask.any():
                 self._add(check, cell[mask], qty[mask], amount[mask])
-        self.codes.add(lines["drug_code"], np.where(attrs["row"] < 0, NOT_IN_DICTIONARY, problem), fac,
-                       np.where((period >= 0) & (period < SPAN[self.grain]), period, -1), qty, amount)
+        hit = np.flatnonzero(unmapped | (problem >= 0))
+        reason = np.append(np.asarray(problems, dtype=object), NOT_IN_DICTIONARY)[problem[hit]]   # −1: not in the dictionary
+        self.codes.add(lines["drug_code"], hit, reason, fac, np.where((period >= 0) & (period < SPAN[self.grain]), period, -1),
+                       qty, amount)
         abx = attrs["is_antibacterial"] & ok
         if abx.any():       # net quantity per facility × period × drug, to catch returns above what was dispensed
             key = cell[abx].astype(np.int64) * (len(resolved) + 1) + attrs["row"][abx]

@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codes import StringIndex, codes_against
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..codes import arrow_text, codes_against
 from .periods import month_codes
 
 
@@ -17,19 +20,32 @@ def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
 
 
 class ParentIndex:
-    """(facility, id) of a stay or visit → integer key; one hash of the parent's ids, then searchsorted."""
+    """(facility, id) of a stay or visit → integer key: its position among the parent rows sorted by facility.
+
+    Ids are unique only within a facility, and a batch of child rows comes from a few facilities: each
+    facility's ids are hashed on their own (Arrow's index_in hashes its value set on every call, and the
+    value set of one facility is a few thousand stays, not every stay of the region).
+    """
 
     def __init__(self, frame: pd.DataFrame, id_col: str, fac_index: pd.Index, date_col: str | None = None,
                  unit_cols: list[str] = ()):
-        self.uniques = StringIndex(frame[id_col])
-        self.width = len(self.uniques) + 1
-        key = codes_against(frame["facility_id"], fac_index) * self.width + self.uniques.positions(frame[id_col])
-        self.row_keys = key             # in the table's row order: a batch of the parent table slices it
-        order = np.argsort(key, kind="stable")
-        self.keys = key[order]
+        fac = codes_against(frame["facility_id"], fac_index)
+        order = np.argsort(fac, kind="stable")
+        self.ids = arrow_text(frame[id_col]).take(pa.array(order))
+        self.starts = np.searchsorted(fac[order], np.arange(len(fac_index) + 1))   # facility f: rows starts[f]…starts[f+1]
+        self.row_keys = np.full(len(frame), -1, np.int64)    # in the table's row order: a batch of the parent slices it
+        for f in np.flatnonzero(np.diff(self.starts)):       # facilities, not rows: the first row of an id is its key
+            lo, hi = self.starts[f], self.starts[f + 1]
+            self.row_keys[order[lo:hi]] = self._local(f, self.ids.slice(lo, hi - lo))
         self.months = month_codes(frame[date_col])[order] if date_col else None
         # units below the facility a child row takes from its stay (the discharge department)
         self.units = {c: frame[c].to_numpy(dtype=object, na_value=None)[order] for c in unit_cols}
+
+    def _local(self, f: int, ids) -> np.ndarray:
+        lo, hi = self.starts[f], self.starts[f + 1]
+        found = pc.index_in(ids, value_set=self.ids.slice(lo, hi - lo))
+        local = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return np.where(local >= 0, lo + local, -1)
 
     def row_keys_of(self, offset: int | None, n: int) -> np.ndarray | None:
         """Keys of rows offset … offset+n of the parent table itself, without hashing their ids again."""
@@ -38,29 +54,37 @@ class ParentIndex:
         return self.row_keys[offset:offset + n]
 
     def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
-        """Each row's parent key; −1 where the id is unknown."""
-        pos = self.uniques.positions(ids)
-        return np.where((pos >= 0) & (fac >= 0), fac * self.width + pos, -1)
-
-    def _positions(self, fac: np.ndarray, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """(position of each row's parent in sorted order, found mask)."""
-        key = self.key_of(fac, ids)
-        if not len(self.keys):
-            return np.zeros(len(fac), np.int64), np.zeros(len(fac), bool)
-        pos = np.searchsorted(self.keys, key).clip(0, len(self.keys) - 1)
-        return pos, (key >= 0) & (self.keys[pos] == key)
+        """Each row's parent key; −1 where the facility or the id is unknown."""
+        out = np.full(len(fac), -1, np.int64)
+        if not len(fac):
+            return out
+        arr = arrow_text(ids)
+        order = np.argsort(fac, kind="stable")
+        sorted_fac = fac[order]
+        cuts = np.flatnonzero(np.diff(sorted_fac)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(fac)]):     # one lookup per facility in the batch
+            f = int(sorted_fac[lo])
+            if f < 0 or f >= len(self.starts) - 1:
+                continue
+            rows = order[lo:hi]
+            contiguous = rows[-1] - rows[0] == len(rows) - 1      # a batch of one facility's rows: a slice
+            part = arr.slice(int(rows[0]), len(rows)) if contiguous else arr.take(pa.array(rows))
+            out[rows] = self._local(f, part)
+        return out
 
     def discharge_months(self, fac: np.ndarray, encounter_ids: pd.Series) -> np.ndarray:
         """Discharge month of each row's stay; −1 where the stay is not found."""
-        pos, found = self._positions(fac, encounter_ids)
-        return np.where(found, self.months[pos], -1) if len(self.keys) else np.full(len(fac), -1, np.int64)
+        key = self.key_of(fac, encounter_ids)
+        if self.months is None or not len(self.months):
+            return np.full(len(fac), -1, np.int64)
+        return np.where(key >= 0, self.months[np.maximum(key, 0)], -1)
 
     def values_of(self, column: str, fac: np.ndarray, ids: pd.Series) -> pd.Series:
         """The parent's value of `column` for each row (missing where the parent is not found or has none)."""
-        pos, found = self._positions(fac, ids)
-        if column not in self.units or not len(self.keys):
+        key = self.key_of(fac, ids)
+        if column not in self.units or not len(self.row_keys):
             return pd.Series([None] * len(fac), dtype=object)
-        return pd.Series(np.where(found, self.units[column][pos], None), dtype=object)
+        return pd.Series(np.where(key >= 0, self.units[column][np.maximum(key, 0)], None), dtype=object)
 
 
 class PendingKeys:

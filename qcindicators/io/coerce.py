@@ -103,22 +103,25 @@ _ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = Tru
 _ASCII_SPACE[0x80:] = True        # a non-ASCII end byte may close a Unicode space (U+3000, U+00A0): look closer
 
 
-def _maybe_blank(arr: pa.Array) -> np.ndarray:
+def _maybe_blank(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Rows whose stripped text could be a NULL_TOKEN: short ones, and those with a space (or any
     non-ASCII character) at either end. Read from the Arrow offsets and bytes, so the millions of
     ids that cannot be blank are never stripped: stripping every id was a sixth of a run."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    return np.concatenate([_maybe_blank_chunk(c) for c in chunks]) if chunks else np.zeros(0, bool)
+
+
+def _maybe_blank_chunk(arr: pa.Array) -> np.ndarray:
     n = len(arr)
-    large = pa.types.is_large_string(arr.type)
     _, offsets, data = arr.buffers()
-    offs = np.frombuffer(offsets, np.int64 if large else np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
-    length = np.diff(offs)
-    out = length <= _TOKEN_BYTES
+    offs = np.frombuffer(offsets, np.int64 if pa.types.is_large_string(arr.type) else np.int32)[arr.offset:arr.offset + n + 1]
+    out = (offs[1:] - offs[:-1]) <= _TOKEN_BYTES
     if data is not None and data.size:
         raw = np.frombuffer(data, np.uint8)
-        long = ~out
-        out[long] = _ASCII_SPACE[raw[offs[:-1][long]]] | _ASCII_SPACE[raw[offs[1:][long] - 1]]
+        out |= _ASCII_SPACE[raw.take(offs[:-1], mode="clip")]
+        out |= _ASCII_SPACE[raw.take(offs[1:] - 1, mode="clip")]
+    if arr.null_count:
+        out &= ~arr.is_null().to_numpy(zero_copy_only=False)
     return out
 
 
