@@ -12,6 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..codes import arrow_text
 
 from .contract import TABLES
 from .failures import concat_failures, empty_failures, make_failures
@@ -68,8 +72,41 @@ def key_failures(tables, table: str) -> pd.DataFrame:
 
 
 def duplicated_rows(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
-    """`frame.duplicated(key, keep=False)` by integer codes and one sort: the key check of a
-    20-million-row visits table spent most of its time hashing strings inside pandas."""
+    """`frame.duplicated(key, keep=False)`: missing values equal each other, as in pandas."""
+    if len(key) == 2 and pd.api.types.is_string_dtype(frame[key[1]].dtype) and len(frame) > 1:
+        return _duplicated_within(frame[key[0]], frame[key[1]])
+    return _duplicated_by_sort(frame, key)
+
+
+def _duplicated_within(groups: pd.Series, ids: pd.Series) -> np.ndarray:
+    """Ids repeated within a group (a facility): each group's ids hashed on their own by Arrow, and a
+    group whose distinct count equals its size (nearly all of them) is done. Factorising and sorting
+    20 million visit ids of a region at once took seven seconds."""
+    g = pd.factorize(groups, use_na_sentinel=True)[0]
+    g = np.where(g < 0, g.max(initial=-1) + 1, g)                  # rows without a facility: a group of their own
+    order = None if (np.diff(g) >= 0).all() else np.argsort(g, kind="stable")    # an export grouped by facility: as is
+    arr = arrow_text(ids)
+    if order is not None:
+        arr, g = arr.take(pa.array(order)), g[order]
+    out = np.zeros(len(g), bool)
+    cuts = np.flatnonzero(np.diff(g)) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(g)]):       # groups, not rows
+        part = arr.slice(int(lo), int(hi - lo))
+        if len(pc.unique(part)) == len(part):
+            continue
+        first = np.asarray(pc.index_in(part, value_set=part).to_numpy(zero_copy_only=False), dtype=np.int64)
+        again = np.flatnonzero(first != np.arange(len(part)))
+        out[lo + again] = True
+        out[lo + first[again]] = True
+    if order is not None:
+        unsorted = np.zeros(len(out), bool)
+        unsorted[order] = out
+        return unsorted
+    return out
+
+
+def _duplicated_by_sort(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """By integer codes and one sort, not by hashing strings inside pandas."""
     codes = [pd.factorize(frame[c], use_na_sentinel=True)[0] for c in key]   # missing values equal each other, as in pandas
     n = len(frame)
     if n < 2:

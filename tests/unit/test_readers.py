@@ -1,6 +1,7 @@
 """Readers: encodings, Chinese headers and labels, formats, ids, dates, clear errors."""
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import qcindicators as qci
 from qcindicators.schemas.contract import TABLES
@@ -123,3 +124,15 @@ def test_long_parquet_tables_are_not_kept_in_memory(sample_dir, monkeypatch):
     assert "visits" not in t._cache                             # streamed, not loaded whole
     t.load("facilities")
     assert "facilities" in t._cache                             # short tables are kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "NULL", " null ", "\u3000", "\u3000-\u3000", "—", "#N/A",
+                                                        "Z0001", "长字符串", " x ", "abcdef\u3000", "\t<NA>\n", "NULLS"]),
+                          st.text(max_size=8)), max_size=30), st.integers(0, 5))
+def test_blank_as_missing_on_arrow_strings_is_strip_in_tokens(values, cut):
+    """The Arrow fast path (only short values or values with a space at an end are stripped) equals stripping all."""
+    from qcindicators.io.coerce import NULL_TOKENS, blank_as_missing
+    s = pd.Series(values, dtype="string[pyarrow]").iloc[cut:]        # a slice: Arrow offsets that do not start at 0
+    expected = [v is None or v.strip() in NULL_TOKENS for v in values[cut:]]
+    assert blank_as_missing(s).isna().tolist() == expected
