@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codes import arrow_text, codes_against
+from ..codes import arrow_text, codes_against, strictly_increasing
 from .periods import month_codes
 
 
@@ -36,7 +36,8 @@ class ParentIndex:
         self.row_keys = np.full(len(frame), -1, np.int64)    # in the table's row order: a batch of the parent slices it
         for f in np.flatnonzero(np.diff(self.starts)):       # facilities, not rows: the first row of an id is its key
             lo, hi = self.starts[f], self.starts[f + 1]
-            self.row_keys[order[lo:hi]] = self._local(f, self.ids.slice(lo, hi - lo))
+            own = self.ids.slice(lo, hi - lo)
+            self.row_keys[order[lo:hi]] = np.arange(lo, hi) if strictly_increasing(own) else self._local(f, own)
         self.months = month_codes(frame[date_col])[order] if date_col else None
         # units below the facility a child row takes from its stay (the discharge department)
         self.units = {c: frame[c].to_numpy(dtype=object, na_value=None)[order] for c in unit_cols}

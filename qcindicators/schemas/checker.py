@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codes import arrow_text
+from ..codes import arrow_text, strictly_increasing
 
 from .contract import TABLES
 from .failures import concat_failures, empty_failures, make_failures
@@ -92,7 +92,7 @@ def _duplicated_within(groups: pd.Series, ids: pd.Series) -> np.ndarray:
     cuts = np.flatnonzero(np.diff(g)) + 1
     for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(g)]):       # groups, not rows
         part = arr.slice(int(lo), int(hi - lo))
-        if len(pc.unique(part)) == len(part):
+        if strictly_increasing(part) or len(pc.unique(part)) == len(part):
             continue
         first = np.asarray(pc.index_in(part, value_set=part).to_numpy(zero_copy_only=False), dtype=np.int64)
         again = np.flatnonzero(first != np.arange(len(part)))

@@ -28,7 +28,8 @@ def build_schema(table: str, columns: list[str] | None = None, check_keys: bool 
             checks.append(pa.Check.ge(c.min, ignore_na=True))
         if c.max is not None:
             checks.append(pa.Check.le(c.max, ignore_na=True))
-        cols[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=c.required)
+        if checks or c.required or (check_keys and c.name in spec.key):   # a column no rule can fail is not inspected
+            cols[c.name] = pa.Column(None, checks=checks, nullable=not c.required, required=c.required)
     unique = [k for k in spec.key if k in cols] if spec.key and check_keys else None
     if table == "drug_dictionary":
         unique = None  # facility_id is optional there; the key is checked in rules.py
