@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, first_of_pairs
+from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
 from .periods import SPAN
 
 
@@ -117,11 +117,13 @@ class GrainAccumulator:
             flat += np.bincount(cells, weights=values, minlength=flat.size)
 
     def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
-        """Keep each batch's distinct (facility, period, value) once: integer codes, not a string drop_duplicates."""
-        codes, _ = pd.factorize(values, use_na_sentinel=True)
+        """Keep each batch's distinct (facility, period, value) once, as codes into the batch's distinct values
+        (Arrow strings stay Arrow: no Python object per row)."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         ok = np.flatnonzero(codes >= 0)
-        rows = ok[first_of_pairs(fac[ok].astype(np.int64) * self.P + periods[ok], codes[ok])]
-        self.distinct.setdefault(measure, []).append((fac[rows], periods[rows], np.asarray(values.to_numpy()[rows], dtype=object)))
+        f, p, c = fac[ok].astype(np.int64), periods[ok].astype(np.int64), codes[ok].astype(np.int64)
+        first = unique_triples(f, p, c, len(uniques))
+        self.distinct.setdefault(measure, []).append((f[first], p[first], c[first], pd.Series(uniques)))
         if scoped:
             self.scoped.add(measure)
 
@@ -133,11 +135,7 @@ class GrainAccumulator:
             arr = np.concatenate([arr, np.full(U * self.P - arr.size, -np.inf if self._is_max(key) else 0.0)]).reshape(U, self.P)
             out.arrays[key] = np.where(np.isinf(arr), np.nan, arr) if self._is_max(key) else arr
         for measure, parts in self.distinct.items():
-            f, p, v = (np.concatenate([part[i] for part in parts]) for i in range(3))
-            codes, _ = pd.factorize(v)
-            first = first_of_pairs(f.astype(np.int64) * self.P + p, codes.astype(np.int64))
-            out.distinct[measure] = Distinct(f[first].astype(np.int64), p[first].astype(np.int64), v[first],
-                                             measure in self.scoped)
+            out.distinct[measure] = _distinct_of_batches(parts, measure in self.scoped)
         labels = list(self.counties.index.astype(str))
         for measure, store in self.by_county.items():
             arrays = {}
@@ -147,3 +145,14 @@ class GrainAccumulator:
                 arrays[key] = np.where(np.isinf(full), np.nan, full) if self._is_max(key) else full
             out.county[measure] = CountyArrays(labels, arrays)
         return out
+
+
+def _distinct_of_batches(parts: list, scoped: bool) -> Distinct:
+    """Batches' triples on one set of codes: the batches' distinct values factorised together, once."""
+    global_codes, labels = pd.factorize(pd.concat([part[3] for part in parts], ignore_index=True), use_na_sentinel=True)
+    starts = np.cumsum([0] + [len(part[3]) for part in parts])
+    f = np.concatenate([part[0] for part in parts])
+    p = np.concatenate([part[1] for part in parts])
+    c = np.concatenate([global_codes[start:][part[2]] for start, part in zip(starts, parts)]).astype(np.int64)
+    first = unique_triples(f, p, c, len(labels))
+    return Distinct(f[first], p[first], c[first], pd.Index(labels), scoped)

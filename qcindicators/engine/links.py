@@ -89,32 +89,20 @@ class ParentIndex:
 
 
 class PendingKeys:
-    """Child rows' parent ids gathered over batches and looked up together.
+    """Which parent rows (stays, visits) child rows of a batch point to, gathered over batches.
 
-    Arrow's index_in hashes its whole value set (every stay or visit id) on each call; per 1M-row
-    batch of drug lines that is most of the work. Gathering the kept rows and looking them up a few
-    million at a time hashes the parent ids a few times instead of once per batch.
+    A parent key is the parent's row position, so the answer is a mark per parent row: each batch is looked
+    up on its own (its few facilities' ids hashed, not the region's) and nothing is sorted until the end.
     """
 
-    FLUSH_ROWS = 8_000_000
-
     def __init__(self, index: ParentIndex):
-        self.index, self.facs, self.ids, self.rows = index, [], [], 0
-        self.found = [np.zeros(0, np.int64)]
+        self.index = index
+        self.hit = np.zeros(len(index.row_keys), bool)
 
     def add(self, fac: np.ndarray, ids: pd.Series) -> None:
-        self.facs.append(fac)
-        self.ids.append(ids)
-        self.rows += len(fac)
-        if self.rows >= self.FLUSH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.rows:
-            keys = self.index.key_of(np.concatenate(self.facs), pd.concat(self.ids, ignore_index=True))
-            self.found.append(np.unique(keys[keys >= 0]))
-        self.facs, self.ids, self.rows = [], [], 0
+        keys = self.index.key_of(fac, ids)
+        self.hit[keys[keys >= 0]] = True
 
     def keys(self) -> np.ndarray:
-        self._flush()
-        return np.unique(np.concatenate(self.found))
+        """The sorted keys of the parents some child row pointed to."""
+        return np.flatnonzero(self.hit)

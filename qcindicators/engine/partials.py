@@ -36,33 +36,61 @@ class PartialKey:
 
 @dataclass
 class Distinct:
-    """Distinct (facility, period, value) triples; `scoped`: values unique only within a facility (stay ids)."""
+    """Distinct (facility, period, value) triples, values as integer codes into `labels`; `scoped`: values
+    unique only within a facility (stay ids). Codes, not strings: counting by any grouping is integer work."""
 
     facility: np.ndarray
     period: np.ndarray
-    value: np.ndarray
+    code: np.ndarray
+    labels: pd.Index
     scoped: bool
+
+    @classmethod
+    def of_values(cls, facility, period, values, scoped: bool) -> "Distinct":
+        """Triples from raw values (missing values are not values: left out)."""
+        codes, labels = pd.factorize(pd.Series(values), use_na_sentinel=True)
+        keep = codes >= 0
+        f, p, c = np.asarray(facility, np.int64)[keep], np.asarray(period, np.int64)[keep], codes[keep].astype(np.int64)
+        first = unique_triples(f, p, c, len(labels))
+        return cls(f[first], p[first], c[first], pd.Index(labels), scoped)
+
+    @property
+    def value(self) -> np.ndarray:
+        return np.asarray(self.labels, dtype=object)[self.code]
 
     def counts(self, unit_of_fac: np.ndarray, n_units: int, span: int) -> np.ndarray:
         """Distinct values per unit × period, units given by the facility → unit map (−1: left out)."""
         unit = unit_of_fac[self.facility]
         keep = unit >= 0
-        codes, _ = pd.factorize(self.value[keep])
-        ident = codes.astype(np.int64)
+        ident = self.code[keep]
         if self.scoped and len(ident):
-            ident = ident + self.facility[keep] * (int(ident.max()) + 1)
+            ident = ident + self.facility[keep] * (len(self.labels) + 1)
         cell = unit[keep] * span + self.period[keep]
         first = first_of_pairs(cell, ident)
         return np.bincount(cell[first], minlength=n_units * span).reshape(n_units, span).astype(float)
 
     def merged(self, other: "Distinct") -> "Distinct":
         """Two sets of triples as one (a union, deduplicated): distinct counts never add across parts."""
+        both, labels = pd.factorize(pd.concat([pd.Series(self.labels), pd.Series(other.labels)], ignore_index=True))
         f = np.concatenate([self.facility, other.facility])
         p = np.concatenate([self.period, other.period])
-        v = np.concatenate([self.value, other.value])
-        codes, _ = pd.factorize(v)
-        first = first_of_pairs(f * (int(p.max(initial=0)) + 1) + p, codes.astype(np.int64))
-        return Distinct(f[first], p[first], v[first], self.scoped)
+        c = np.concatenate([both[:len(self.labels)][self.code], both[len(self.labels):][other.code]]).astype(np.int64)
+        first = unique_triples(f, p, c, len(labels))
+        return Distinct(f[first], p[first], c[first], pd.Index(labels), self.scoped)
+
+    def shifted(self, n: int) -> "Distinct":
+        """The same triples with facilities numbered from n (cells of a later partition)."""
+        return Distinct(self.facility + n, self.period, self.code, self.labels, self.scoped)
+
+
+def unique_triples(f: np.ndarray, p: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
+    """Positions of the first occurrence of each distinct (facility, period, code): one int64 key, one sort."""
+    if not len(f):
+        return np.zeros(0, np.int64)
+    width = int(p.max()) + 1
+    if (int(f.max()) + 1) * width * (n_codes + 1) >= 1 << 62:      # too wide for one key: two sorted columns
+        return first_of_pairs(f * width + p, code)
+    return np.unique((f * width + p) * (n_codes + 1) + code, return_index=True)[1]
 
 
 @dataclass
@@ -139,7 +167,7 @@ class Partials:
             out.arrays[key] = np.vstack([self.array(key.measure, key.role), other.array(key.measure, key.role)])
         for key in set(self.distinct) | set(other.distinct):
             a, b = self.distinct.get(key), other.distinct.get(key)
-            shifted = b and Distinct(b.facility + n, b.period, b.value, b.scoped)
+            shifted = b and b.shifted(n)
             out.distinct[key] = shifted if a is None else (a if b is None else a.merged(shifted))
         return out
 

@@ -56,10 +56,10 @@ def test_ratio_by_facility_and_rolled_up_by_summing():
 def test_distinct_counts_are_counted_at_each_grain_never_summed():
     # liability_insurance_coverage counts distinct facility ids; a distinct value seen in two facilities
     # counts once at the county and region grain
-    d = Distinct(np.array([0, 1, 1]), np.array([Y2024] * 3), np.array(["x", "x", "y"], dtype=object), scoped=False)
+    d = Distinct.of_values(np.array([0, 1, 1]), np.array([Y2024] * 3), np.array(["x", "x", "y"], dtype=object), scoped=False)
     assert d.counts(np.arange(3), 3, SPAN["year"])[:, Y2024].tolist() == [1, 2, 0]
     assert d.counts(np.array([0, 0, 1]), 2, SPAN["year"])[:, Y2024].tolist() == [2, 0]      # x, y in county A
-    scoped = Distinct(d.facility, d.period, d.value, scoped=True)   # stay ids: "x" in two hospitals is two stays
+    scoped = Distinct(d.facility, d.period, d.code, d.labels, scoped=True)   # stay ids: "x" in two hospitals is two stays
     assert scoped.counts(np.array([0, 0, 1]), 2, SPAN["year"])[:, Y2024].tolist() == [3, 0]
 
 
