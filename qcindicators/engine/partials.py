@@ -62,15 +62,21 @@ class Distinct:
         """Distinct values per unit × period, units given by the facility → unit map (−1: left out)."""
         unit = unit_of_fac[self.facility]
         keep = unit >= 0
-        ident = self.code[keep]
-        if self.scoped and len(ident):
-            ident = ident + self.facility[keep] * (len(self.labels) + 1)
         cell = unit[keep] * span + self.period[keep]
-        first = first_of_pairs(cell, ident)
-        return np.bincount(cell[first], minlength=n_units * span).reshape(n_units, span).astype(float)
+        if not self.scoped:         # a value met in two facilities of a unit counts once
+            cell = cell[first_of_pairs(cell, self.code[keep])]
+        # scoped values are distinct across facilities by definition, and the triples are distinct: count them
+        return np.bincount(cell, minlength=n_units * span).reshape(n_units, span).astype(float)
 
     def merged(self, other: "Distinct") -> "Distinct":
-        """Two sets of triples as one (a union, deduplicated): distinct counts never add across parts."""
+        """Two sets of triples as one (a union, deduplicated): distinct counts never add across parts.
+
+        Scoped values (stay ids) of two partitions never meet: a facility is whole in one partition, so their
+        triples are simply put side by side, without hashing millions of ids again."""
+        if self.scoped and not _share_a_facility(self.facility, other.facility):
+            return Distinct(np.concatenate([self.facility, other.facility]), np.concatenate([self.period, other.period]),
+                            np.concatenate([self.code, other.code + len(self.labels)]),
+                            self.labels.append(other.labels), self.scoped)
         both, labels = pd.factorize(pd.concat([pd.Series(self.labels), pd.Series(other.labels)], ignore_index=True))
         f = np.concatenate([self.facility, other.facility])
         p = np.concatenate([self.period, other.period])
@@ -81,6 +87,13 @@ class Distinct:
     def shifted(self, n: int) -> "Distinct":
         """The same triples with facilities numbered from n (cells of a later partition)."""
         return Distinct(self.facility + n, self.period, self.code, self.labels, self.scoped)
+
+
+def _share_a_facility(a: np.ndarray, b: np.ndarray) -> bool:
+    if not len(a) or not len(b):
+        return False
+    n = int(max(a.max(), b.max())) + 1
+    return bool((np.bincount(a, minlength=n).astype(bool) & np.bincount(b, minlength=n).astype(bool)).any())
 
 
 def unique_triples(f: np.ndarray, p: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:

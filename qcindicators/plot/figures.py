@@ -95,13 +95,14 @@ def _label_points(fig: Figure, ax, x, y, names: list[str]) -> None:
              for m, a, b in zip(marks, x, y)]
     fig.canvas.draw()
     placed = []
-    for t in sorted(texts, key=lambda t: t.get_window_extent().y0):   # a handful of outliers: a loop is fine
+    boxes = [t.get_window_extent() for t in texts]       # measured once: a text's extent costs a layout
+    for k in sorted(range(len(texts)), key=lambda k: boxes[k].y0):   # a handful of outliers: a loop is fine
         dy = 0.0
-        while any(t.get_window_extent().translated(0, dy).overlaps(p) for p in placed):
+        while any(boxes[k].translated(0, dy).overlaps(p) for p in placed):
             dy += 3.0
         if dy:
-            t.set_position((4, 4 + dy * 72 / fig.dpi))
-        placed.append(t.get_window_extent())
+            texts[k].set_position((4, 4 + dy * 72 / fig.dpi))
+        placed.append(boxes[k].translated(0, dy))
     if crowded:
         pairs = [f"{m} {n}" for m, n in zip(marks, names)]
         key = "\n".join("   ".join(pairs[i:i + 4]) for i in range(0, len(pairs), 4))

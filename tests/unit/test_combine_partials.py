@@ -81,3 +81,12 @@ def test_any_split_of_facilities_merges_to_the_whole(rows, order):
     _, b = alos_partials([0 if k else x for x, k in zip(los, first)], [0 if k else s for s, k in zip(stays, first)])
     for by in (["facility_id"], ["county"], []):
         pd.testing.assert_frame_equal(frame(plan, a.merged(b), by), frame(plan, whole, by), rtol=1e-12)
+
+
+def test_scoped_distinct_of_partitions_sharing_a_facility_is_still_a_union():
+    """Stay ids of two parts of one facility (not a partition of whole facilities): the same stay counts once."""
+    a = Distinct.of_values(np.array([0, 0]), np.array([Y2024] * 2), np.array(["s1", "s2"], dtype=object), scoped=True)
+    b = Distinct.of_values(np.array([0, 1]), np.array([Y2024] * 2), np.array(["s2", "s2"], dtype=object), scoped=True)
+    assert a.merged(b).counts(np.arange(2), 2, SPAN["year"])[:, Y2024].tolist() == [2, 1]
+    c = Distinct.of_values(np.array([1]), np.array([Y2024]), np.array(["s1"], dtype=object), scoped=True)
+    assert a.merged(c).counts(np.array([0, 0]), 1, SPAN["year"])[:, Y2024].tolist() == [3]   # s1 in two hospitals: two stays
