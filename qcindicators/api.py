@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -140,7 +141,42 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
         >>> int(both.to_frame()["facility_id"].isna().sum())    # the two region rows
         2
     """
-    groupings, periods = groupings_of(by), periods_of(period)
+    views = [View(p, tuple(g)) for p in periods_of(period) for g in groupings_of(by)]
+    return compute_views(tables, views, indicators, targets, definitions, on_invalid, quarantine_dir, confidence,
+                         workers, scheduler, withhold_small)
+
+
+@dataclass(frozen=True)
+class View:
+    """One grouping at one period grain, of some indicators (None: every indicator computed)."""
+
+    period: str
+    by: tuple[str, ...] = ()
+    indicators: tuple[str, ...] | None = None
+
+
+def compute_views(tables, views: Sequence[View], indicators: Sequence[str] | str | None = None,
+                  targets: str | Path | None = None, definitions=None, on_invalid: str = "raise",
+                  quarantine_dir: str | Path | None = None, confidence: float = 0.95, workers: int | None = None,
+                  scheduler: str | None = None, withhold_small: bool = False) -> Result:
+    """`compute` of several views from one read of each table: a view is a grouping at a period grain for
+    some of the indicators (a report judges every indicator by year and draws a few by month). The result
+    is the concatenation of the views' rows; the arguments are those of `compute`.
+
+    Examples:
+        >>> import qcindicators as qci
+        >>> from qcindicators.api import View, compute_views
+        >>> from qcindicators.synthetic import generate_tables, Size
+        >>> r = compute_views(generate_tables(Size(n_facilities=3)), [View("year", ("facility_id",)),
+        ...                   View("month", (), ("ic_staff_per_250_beds",))], ["ic_staff_per_250_beds", "bed_occupancy_rate"])
+        >>> sorted(r.to_frame().query("period.str.len() == 7")["indicator"].unique())
+        ['ic_staff_per_250_beds']
+    """
+    views = [View(v.period, (v.by,) if isinstance(v.by, str) else tuple(v.by),
+                  None if v.indicators is None else tuple([v.indicators] if isinstance(v.indicators, str) else v.indicators))
+             for v in views]
+    groupings = [list(g) for g in dict.fromkeys(v.by for v in views)]
+    periods = periods_of([v.period for v in views])
     z_of_level(confidence)
     tables = read_tables(tables)
     cat = catalog_of(definitions)
@@ -158,8 +194,10 @@ def compute(tables, indicators: Sequence[str] | str | None = None, by=("facility
     ledger = Ledger()
     partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
-    frames = [combine_grouping(plan, partials, p, facilities, g, wanted, target_set, confidence, withhold_small)
-              for p in periods for g, wanted in zip(groupings, per_grouping)]
+    wanted_in = dict(zip(map(tuple, groupings), per_grouping))
+    frames = [combine_grouping(plan, partials, v.period, facilities, list(v.by),
+                               [i for i in wanted_in[tuple(v.by)] if v.indicators is None or i in v.indicators],
+                               target_set, confidence, withhold_small) for v in views]
     columns = list(dict.fromkeys(c for g in groupings for c in g))
     counts = {t: tables.n_rows(t) for t in plan.reads if t in tables}
     provenance = _provenance(plan, cat, tables, counts, target_set, groupings, periods, confidence)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..api import catalog_of, compute
+from ..api import View, catalog_of, compute_views
+from ..compile.targets import targets_for
 from ..errors import QCIError
 from ..plot.figures import funnel_figure, targets_figure, to_bytes, trend_figure
 from ..plot.fonts import text
@@ -115,6 +116,14 @@ def _figure_indicators(result: Result, target_set: str | None) -> list[str]:
     return ids[:MAX_FIGURE_INDICATORS]
 
 
+def _figure_candidates(cat, targets) -> tuple[str, ...]:
+    """Indicators that may get a figure: proportions and rates with a target in the set or their definition
+    (the figures then keep those whose rows carry a target, see _figure_indicators)."""
+    target_set = cat.target_set(targets) if targets is not None else None
+    return tuple(s.id for s in cat if interval_method(s) != "none" and s.kind not in ("growth", "unit_share")
+                 and (targets_for(s, target_set, region=True) or targets_for(s, target_set, region=False)))
+
+
 def build_report(tables, targets: str | None = None, period: str = "year", title: str | None = None,
                  definitions=None, figures: bool = True, on_invalid: str = "raise", confidence: float = 0.95) -> Report:
     """Compute everything a report shows.
@@ -129,10 +138,12 @@ def build_report(tables, targets: str | None = None, period: str = "year", title
     """
     tables = read_tables(tables)
     # one read of each table: per facility and for the region, at the report's period and by month for trends
-    grains = [period] + (["month"] if figures and period != "month" else [])
+    # the monthly region trend only for the indicators a figure may show (not the whole catalog by month)
+    trend_ids = _figure_candidates(catalog_of(definitions), targets) if figures and period != "month" else ()
+    views = [View(period, ("facility_id",)), View(period, ())] + ([View("month", (), trend_ids)] if trend_ids else [])
     with bar(2, "report", "steps") as progress:
-        units = compute(tables, by=[["facility_id"], []], period=grains, targets=targets, definitions=definitions,
-                        on_invalid=on_invalid, confidence=confidence)
+        units = compute_views(tables, views, targets=targets, definitions=definitions, on_invalid=on_invalid,
+                              confidence=confidence)
         progress.update()
         at_period = units.frame[_of_grain(units.frame["period"], period)].reset_index(drop=True)
         result = Result(at_period, units.diagnostics, units.provenance, units.plan_text, units.not_computable,
