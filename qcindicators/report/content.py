@@ -8,6 +8,7 @@ a monthly region trend with control limits for the same indicators, and the 达�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -41,11 +42,20 @@ OVERVIEW_COLUMNS = ["name_zh", "indicator", "period", "value", "ci_low", "ci_hig
 
 @dataclass
 class Figure:
+    """A drawn figure, rendered when a writer asks for it (PNG for the workbook and the page, SVG on request)."""
+
     kind: str            # ranking | funnel | trend | targets
     indicator: str
     title: str
-    png: bytes
-    svg: bytes = b""
+    drawing: object = field(repr=False)      # the matplotlib Figure
+
+    @cached_property
+    def png(self) -> bytes:
+        return to_bytes(self.drawing, "png")
+
+    @property
+    def svg(self) -> bytes:
+        return to_bytes(self.drawing, "svg")
 
 
 @dataclass
@@ -198,11 +208,11 @@ def _figures(report: Report, ranked: list[str], ids: list[str]) -> list[Figure]:
     result = report.result
     with bar(len(ranked) + 2 * len(ids) + 1, "figures", "fig") as progress:
         fig = targets_figure(result)
-        out.append(Figure("targets", "", "达标概览 / targets overview", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+        out.append(Figure("targets", "", "达标概览 / targets overview", fig))
         progress.update()
         for i in ranked:
             fig = ranking_figure(result, i)
-            out.append(Figure("ranking", i, f"排名 · {result.specs[i].name.zh}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+            out.append(Figure("ranking", i, f"排名 · {result.specs[i].name.zh}", fig))
             progress.update()
         for i in ids:
             out.extend(_funnel_and_trend(report, i))
@@ -214,11 +224,11 @@ def _funnel_and_trend(report: Report, i: str) -> list[Figure]:
     result, name, out = report.result, report.result.specs[i].name.zh, []
     try:
         fig = funnel_figure(result, funnel(result, i))
-        out.append(Figure("funnel", i, f"漏斗图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+        out.append(Figure("funnel", i, f"漏斗图 · {name}", fig))
     except QCIError as e:       # e.g. fewer than two units with data: said in the report, not drawn
         report.notes.append(f"{i}: {e}")
     if report.trends is not None and len(report.trends.series(i)) >= 2:
         # region denominators are large: Laney's p′/u′ keeps the limits meaningful
         fig = trend_figure(report.trends, spc(report.trends, i, laney=True), i, text("全区域", "region"))
-        out.append(Figure("trend", i, f"控制图 · {name}", to_bytes(fig, "png"), to_bytes(fig, "svg")))
+        out.append(Figure("trend", i, f"控制图 · {name}", fig))
     return out
