@@ -23,14 +23,15 @@ def codes_against(values: pd.Series, index: pd.Index) -> np.ndarray:
     return lookup[codes].astype(np.int64)
 
 
-def arrow_text(values: pd.Series):
-    """The Arrow array behind a text column (zero-copy for pandas' Arrow strings)."""
+def arrow_text(values: pd.Series, whole: bool = True):
+    """The Arrow array behind a text column (zero-copy for pandas' Arrow strings); `whole=False` leaves a
+    column read in batches in its chunks (combining 20 million ids copies them)."""
     arr = values.array
     if hasattr(arr, "__arrow_array__"):
         out = arr.__arrow_array__()
     else:
         out = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
-    if isinstance(out, pa.ChunkedArray):
+    if isinstance(out, pa.ChunkedArray) and (whole or out.num_chunks == 1):
         out = out.combine_chunks() if out.num_chunks != 1 else out.chunk(0)
     if pa.types.is_dictionary(out.type):
         out = out.cast(pa.string())

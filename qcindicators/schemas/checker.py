@@ -82,18 +82,22 @@ def _duplicated_within(groups: pd.Series, ids: pd.Series) -> np.ndarray:
     """Ids repeated within a group (a facility): each group's ids hashed on their own by Arrow, and a
     group whose distinct count equals its size (nearly all of them) is done. Factorising and sorting
     20 million visit ids of a region at once took seven seconds."""
-    g = pd.factorize(groups, use_na_sentinel=True)[0]
-    g = np.where(g < 0, g.max(initial=-1) + 1, g)                  # rows without a facility: a group of their own
-    order = None if (np.diff(g) >= 0).all() else np.argsort(g, kind="stable")    # an export grouped by facility: as is
-    arr = arrow_text(ids)
+    g = pd.factorize(groups, use_na_sentinel=True)[0].astype(np.int32)
+    if (g < 0).any():
+        g = np.where(g < 0, g.max() + 1, g)                          # rows without a facility: a group of their own
+    step = np.diff(g)
+    order = None if (step >= 0).all() else np.argsort(g, kind="stable")    # an export grouped by facility: as is
+    arr = arrow_text(ids, whole=False)
     if order is not None:
         arr, g = arr.take(pa.array(order)), g[order]
+        step = np.diff(g)
     out = np.zeros(len(g), bool)
-    cuts = np.flatnonzero(np.diff(g)) + 1
+    cuts = np.flatnonzero(step) + 1
     for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(g)]):       # groups, not rows
         part = arr.slice(int(lo), int(hi - lo))
         if strictly_increasing(part) or len(pc.unique(part)) == len(part):
             continue
+        part = part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part
         first = np.asarray(pc.index_in(part, value_set=part).to_numpy(zero_copy_only=False), dtype=np.int64)
         again = np.flatnonzero(first != np.arange(len(part)))
         out[lo + again] = True
