@@ -19,6 +19,13 @@ def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
     return sorted_unique[pos] == keys
 
 
+def _run_of(starts: np.ndarray, n: int) -> np.ndarray:
+    """For rows 0…n−1, the number of the run (starting at `starts`) each belongs to."""
+    mark = np.zeros(n, np.int64)
+    mark[starts] = 1
+    return np.cumsum(mark) - 1
+
+
 class ParentIndex:
     """(facility, id) of a stay or visit → integer key: its position among the parent rows sorted by facility.
 
@@ -55,11 +62,24 @@ class ParentIndex:
         return self.row_keys[offset:offset + n]
 
     def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
-        """Each row's parent key; −1 where the facility or the id is unknown."""
+        """Each row's parent key; −1 where the facility or the id is unknown.
+
+        Child rows come in runs (the drug lines of one stay follow each other): each run is looked up once.
+        """
+        arr = arrow_text(ids)
+        n = len(fac)
+        if n > 1:
+            same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
+            starts = np.flatnonzero(np.r_[True, ~(same & (fac[1:] == fac[:-1]))])
+            if len(starts) < n // 2:
+                run = _run_of(starts, n)
+                return self._keys(fac[starts], arr.take(pa.array(starts)))[run]
+        return self._keys(fac, arr)
+
+    def _keys(self, fac: np.ndarray, arr) -> np.ndarray:
         out = np.full(len(fac), -1, np.int64)
         if not len(fac):
             return out
-        arr = arrow_text(ids)
         order = np.argsort(fac, kind="stable")
         sorted_fac = fac[order]
         cuts = np.flatnonzero(np.diff(sorted_fac)) + 1
