@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+
+from ..codes import arrow_text
 
 from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
 from .periods import SPAN
@@ -119,6 +122,9 @@ class GrainAccumulator:
     def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
         """Keep each batch's distinct (facility, period, value) once, as codes into the batch's distinct values
         (Arrow strings stay Arrow: no Python object per row)."""
+        heads = run_starts(values, fac, periods)       # a stay's lines follow each other: one row per run
+        if heads is not None:
+            values, fac, periods = values.iloc[heads], fac[heads], periods[heads]
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         ok = np.flatnonzero(codes >= 0)
         f, p, c = fac[ok].astype(np.int64), periods[ok].astype(np.int64), codes[ok].astype(np.int64)
@@ -156,3 +162,14 @@ def _distinct_of_batches(parts: list, scoped: bool) -> Distinct:
     c = np.concatenate([global_codes[start:][part[2]] for start, part in zip(starts, parts)]).astype(np.int64)
     first = unique_triples(f, p, c, len(labels))
     return Distinct(f[first], p[first], c[first], pd.Index(labels), scoped)
+
+
+def run_starts(values: pd.Series, fac: np.ndarray, periods: np.ndarray) -> np.ndarray | None:
+    """First rows of runs of equal (value, facility, period) in Arrow text, when runs halve the rows; else None."""
+    n = len(values)
+    if n < 2 or not hasattr(values.array, "__arrow_array__"):
+        return None
+    arr = arrow_text(values)
+    same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
+    heads = np.flatnonzero(np.r_[True, ~(same & (fac[1:] == fac[:-1]) & (periods[1:] == periods[:-1]))])
+    return heads if len(heads) < n // 2 else None
