@@ -31,6 +31,8 @@ def as_mask(value, n: int) -> np.ndarray:
     s = value if isinstance(value, pd.Series) else pd.Series(value)
     if s.dtype == bool:
         return s.to_numpy()
+    if s.dtype == "boolean":      # one pass, not a cast, a fill and a conversion
+        return s.to_numpy(dtype=bool, na_value=False)
     return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
