@@ -35,8 +35,8 @@ def as_pieces(src) -> ParquetPieces | None:
     return None
 
 
-def piece_facilities(pieces: ParquetPieces, header: str, canonical: str) -> list[tuple[Path, int, frozenset[str]]]:
-    """(file, row group, the facilities it holds) for every piece of a table."""
+def piece_facilities(pieces: ParquetPieces, header: str, canonical: str) -> list[tuple[Path, int, frozenset[str], int]]:
+    """(file, row group, the facilities it holds, its rows) for every piece of a table: one footer read per file."""
     out = []
     for f in pieces.files:
         keys = path_keys(pieces.folder, f)
@@ -52,13 +52,13 @@ def piece_facilities(pieces: ParquetPieces, header: str, canonical: str) -> list
                 else:
                     col = pq.ParquetFile(f).read_row_group(i, columns=[header]).column(0)
                     facs = frozenset(str(v) for v in col.unique().to_pylist() if v is not None)
-            out.append((f, i, facs))
+            out.append((f, i, facs, meta.row_group(i).num_rows))
     return out
 
 
 def plan_partitions(tables, reads: list[str], n: int) -> list[dict[str, object]]:
     """Each partition's share of every table a run reads, facilities balanced by rows (at most n partitions)."""
-    pieces: dict[str, list[tuple[Path, int, frozenset[str]]]] = {}
+    pieces: dict[str, list[tuple[Path, int, frozenset[str], int]]] = {}
     whole = []
     for t in reads:
         if t in SHARED or t not in tables:
@@ -75,20 +75,20 @@ def plan_partitions(tables, reads: list[str], n: int) -> list[dict[str, object]]
         pieces[t] = piece_facilities(src, header, TABLES[t].facility_column)
     # a piece of a linked table binds its facilities together (their stays, lines and visits must meet);
     # a piece of another table is read, whole, by the partition of its first facility
-    group = _facility_groups([facs if t in LINKED else frozenset([_first(facs)]) if facs else facs for t, ps in pieces.items() for _, _, facs in ps])
+    group = _facility_groups([facs if t in LINKED else frozenset([_first(facs)]) if facs else facs for t, ps in pieces.items() for _, _, facs, _ in ps])
     sizes: dict[int, int] = {}
     for t, ps in pieces.items():
-        for f, i, facs in ps:
+        for f, i, facs, rows in ps:
             if facs:
                 g = group[_first(facs)]
-                sizes[g] = sizes.get(g, 0) + pq.ParquetFile(f).metadata.row_group(i).num_rows
+                sizes[g] = sizes.get(g, 0) + rows
     part_of = _balanced(sizes, n)
     out = []
     for k in range(max(len(set(part_of.values())), 1)):
         share: dict[str, object] = {}
         for t, ps in pieces.items():
             chosen: dict[Path, list[int]] = {}
-            for f, i, facs in ps:
+            for f, i, facs, _ in ps:
                 # a piece with no facility (all missing) goes to the first partition, whose checks report it
                 if (part_of[group[_first(facs)]] if facs else 0) == k:
                     chosen.setdefault(f, []).append(i)

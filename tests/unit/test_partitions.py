@@ -81,7 +81,7 @@ def test_any_partitioning_into_whole_facilities_gives_the_same_numbers(parted, w
             if pieces is None or t in ("facilities", "drug_dictionary"):
                 continue
             chosen = {}
-            for f, i, facs in piece_facilities(pieces, "facility_id" if t != "referrals" else "from_facility_id",
+            for f, i, facs, _ in piece_facilities(pieces, "facility_id" if t != "referrals" else "from_facility_id",
                                                "facility_id" if t != "referrals" else "from_facility_id"):
                 if part_of[next(iter(facs))] == k:
                     chosen.setdefault(f, []).append(i)
