@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -20,11 +19,11 @@ from .engine.conditions import with_conditions
 from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
 from .engine.parallel import default_workers, run_partitioned
+from .engine.table_checks import Where, whole_table_checks
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
 from .compile.feasibility import missing_by_indicator
 from .result.result import Result
-from .schemas.checker import (Gate, TableChecker, key_failures, procedure_parent_failures, procedures_of_stays,
-                              required_column_failures, row_failures)
+from .schemas.checker import Gate, TableChecker, key_failures, required_column_failures
 from .spec.load import Catalog, builtin_catalog, load_definitions
 from .stats.intervals import INTERVAL_METHODS, z_of_level, interval_method
 from .io.tables import Tables, read_tables
@@ -190,7 +189,6 @@ def compute_views(tables, views: Sequence[View], indicators: Sequence[str] | str
     plan = compile_plan(cat, [i for i in ids if any(i in g for g in per_grouping)], units, target_set)
     gate = Gate("quarantine" if on_invalid == "quarantine" else "raise", quarantine_dir)
     facilities = _checked_facilities(tables, gate)
-    _whole_table_checks(plan, tables, facilities, gate)
     ledger = Ledger()
     partials = _run(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
     _raise_or_count_failures(gate, ledger, tables, on_invalid)
@@ -218,8 +216,9 @@ def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str
     if explicit and on_invalid == "quarantine":
         raise QCIError("隔离模式只在单进程中运行 / on_invalid='quarantine' runs in one process: drop workers/scheduler")
     if n > 1 or scheduler:
+        whole_table_checks(plan, tables, facilities, gate, Where.SHARED)
         try:
-            part = run_partitioned(plan, tables, facilities, periods, n, scheduler)
+            part = run_partitioned(plan, tables, facilities, periods, n, scheduler)   # each checks its own facilities
         except QCIError:
             if explicit:
                 raise
@@ -228,6 +227,9 @@ def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str
             ledger.companions.update(part.companions)
             gate.add(part.failures)
             return part.partials
+        whole_table_checks(plan, tables, facilities, gate, Where.PARTITION)     # the layout cannot be split: here
+    else:
+        whole_table_checks(plan, tables, facilities, gate, Where.ALL)
     return PandasEngine().run(plan, tables, facilities, periods, ledger, gate)
 
 
@@ -341,32 +343,6 @@ def _checked_facilities(tables: Tables, gate: Gate) -> pd.DataFrame:
     gate.add(key_failures(tables, "facilities"))
     bad = gate.check(TableChecker("facilities", None, None), frame, 0, tables.read_failures("facilities"))
     return frame[~bad].reset_index(drop=True) if bad.any() else frame
-
-
-def _whole_table_checks(plan: Plan, tables: Tables, facilities: pd.DataFrame, gate: Gate) -> None:
-    """The whole-table checks the plan lists for every table it reads (facilities are checked first, apart).
-
-    The row checks of a table the engine streams run in that same pass, on every column (so the rows set
-    aside never depend on what else was requested); a table read only for its keys (the stays that date
-    drug lines) is checked whole here.
-    """
-    for table, read in plan.reads.items():
-        if table == "facilities" or table not in tables:
-            continue
-        for check in read.checks:
-            if check == "required_columns":
-                gate.add(required_column_failures(tables, table))
-            elif check == "unique_key":
-                gate.add(key_failures(tables, table))        # a duplicated stay would be counted twice
-            elif check == "parent:discharges" and table == "procedures":
-                gate.add(procedure_parent_failures(tables, facilities))
-                if gate.on_invalid == "quarantine":          # the operations of a set-aside stay go with it: the
-                    gate.add(row_failures(tables, "discharges", facilities), covers="discharges")   # stays, checked first
-                    gate.add(procedures_of_stays(tables, facilities, gate.whole_rows("discharges")))
-            else:
-                raise QCIError(f"计划中的检查无法执行 / the plan asks for a check this engine does not know: {table} {check}")
-        if table not in plan.passes() and table != "drug_dictionary":
-            gate.add(row_failures(tables, table, facilities), covers=table)
 
 
 def _provenance(plan: Plan, cat: Catalog, tables: Tables, row_counts, target_set, by, period, confidence) -> dict:

@@ -28,6 +28,7 @@ from ..schemas.failures import concat_failures
 from .drug_codes import merged_code_table
 from .pandas_engine import PandasEngine
 from .partials import Partials
+from .table_checks import Where, whole_table_checks
 
 # below this many rows in the tables that links pass through, one process is as fast as two
 AUTO_MIN_ROWS = 20_000_000
@@ -53,6 +54,7 @@ def run_job(job: Job) -> PartResult:
     """One partition, start to end, in whatever process runs it."""
     set_enabled(False)
     ledger, gate = Ledger(), Gate("raise")
+    whole_table_checks(job.plan, job.tables, job.facilities, gate, Where.PARTITION)
     partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
     return PartResult(partials, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
 

@@ -137,3 +137,32 @@ def test_dask_local_cluster_equals_one_process(parted, whole):
     pytest.importorskip("dask.distributed", reason="Dask is the optional extra qcindicators[dask]")
     os.environ["QCI_PROGRESS"] = "0"
     same(qci.compute(parted, IDS, by=BY, period="year", workers=2, scheduler="local").to_frame(), whole)
+
+
+def test_a_duplicated_stay_is_found_by_the_partition_that_holds_it(small, tmp_path, monkeypatch):
+    """Keys that include the facility are checked in each partition (no process holds a region's ids): a
+    duplicated stay still stops the run, naming the same rows of the whole file as one process does."""
+    tables = qci.read_tables(small)
+    frames = {n: tables.load(n) for n in ("facilities", "discharges")}
+    d = frames["discharges"]
+    last = d[d["facility_id"] == d["facility_id"].iloc[-1]]
+    frames["discharges"] = pd.concat([d, last.iloc[[0]]], ignore_index=True)      # a stay of the last facility, twice
+    out = tmp_path / "dup"
+    out.mkdir()
+    for name, frame in frames.items():       # one row group per facility, as an export job writes them
+        pq.write_table(pa.Table.from_pandas(frame.sort_values("facility_id", kind="stable") if "facility_id" in frame
+                                            and name != "facilities" else frame,
+                                            preserve_index=False), out / f"{name}.parquet",
+                       row_group_size=max(len(frame) // 6, 1))
+    messages = []
+    for workers in (1, 2):
+        if workers == 2:      # this process plans the run; the stays' key is checked by the worker processes
+            from qcindicators.engine import table_checks
+            real = table_checks.key_failures
+            monkeypatch.setattr(table_checks, "key_failures",
+                                lambda t, name: pytest.fail("stays' key checked whole") if name == "discharges" else real(t, name))
+        with pytest.raises(QCIError) as err:
+            qci.compute(out, ["average_length_of_stay"], period="year", workers=workers)
+        messages.append(str(err.value))
+    assert "unique" in messages[1].lower() or "重复" in messages[1]
+    assert messages[0] == messages[1]
