@@ -14,10 +14,11 @@ import pandas as pd
 
 from ..compile.plan import Plan
 from ..errors import QCIError
-from ..io.partitions import SHARED
+from ..io.partitions import SHARED, as_pieces, plan_partitions, rows_of_share
 from ..schemas.checker import (Gate, key_failures, procedure_parent_failures, procedures_of_stays,
                                required_column_failures, row_failures)
 from ..schemas.contract import TABLES
+from ..schemas.failures import concat_failures
 
 
 class Where(Enum):
@@ -42,7 +43,7 @@ def whole_table_checks(plan: Plan, tables, facilities: pd.DataFrame, gate: Gate,
             if check == "required_columns":
                 gate.add(required_column_failures(tables, table))
             elif check == "unique_key":
-                gate.add(key_failures(tables, table))        # a duplicated stay would be counted twice
+                gate.add(_key_failures(tables, table))        # a duplicated stay would be counted twice
             elif check == "parent:discharges" and table == "procedures":
                 gate.add(procedure_parent_failures(tables, facilities))
                 if gate.on_invalid == "quarantine":          # the operations of a set-aside stay go with it: the
@@ -52,6 +53,28 @@ def whole_table_checks(plan: Plan, tables, facilities: pd.DataFrame, gate: Gate,
                 raise QCIError(f"计划中的检查无法执行 / the plan asks for a check this engine does not know: {table} {check}")
         if table not in plan.passes() and table != "drug_dictionary" and _runs_here(table, "rows", where):
             gate.add(row_failures(tables, table, facilities), covers=table)
+
+
+# a key that includes the facility is checked over this many rows at most at a time (shares of whole facilities)
+KEY_CHECK_ROWS = 4_000_000
+
+
+def _key_failures(tables, table: str) -> pd.DataFrame:
+    """Duplicate keys; a large table whose key includes the facility, a share of whole facilities at a time,
+    so the memory of the check does not grow with the region (row numbers stay those of `tables`)."""
+    spec, rows = TABLES[table], tables.known_rows(table) or 0
+    if spec.facility_column not in spec.key or rows <= KEY_CHECK_ROWS:
+        return key_failures(tables, table)
+    try:
+        shares = plan_partitions(tables, [table], -(-rows // KEY_CHECK_ROWS))
+    except QCIError:
+        return key_failures(tables, table)
+    outer, parts = as_pieces(tables.source(table)), []
+    for share in shares:
+        found = key_failures(tables.with_sources(share), table)
+        if len(found):
+            parts.append(found.assign(row=rows_of_share(outer, share[table], found["row"].to_numpy())))
+    return concat_failures(parts)
 
 
 def _runs_here(table: str, check: str, where: Where) -> bool:

@@ -139,9 +139,7 @@ def test_dask_local_cluster_equals_one_process(parted, whole):
     same(qci.compute(parted, IDS, by=BY, period="year", workers=2, scheduler="local").to_frame(), whole)
 
 
-def test_a_duplicated_stay_is_found_by_the_partition_that_holds_it(small, tmp_path, monkeypatch):
-    """Keys that include the facility are checked in each partition (no process holds a region's ids): a
-    duplicated stay still stops the run, naming the same rows of the whole file as one process does."""
+def _with_a_duplicated_stay(small, tmp_path):
     tables = qci.read_tables(small)
     frames = {n: tables.load(n) for n in ("facilities", "discharges")}
     d = frames["discharges"]
@@ -154,6 +152,13 @@ def test_a_duplicated_stay_is_found_by_the_partition_that_holds_it(small, tmp_pa
                                             and name != "facilities" else frame,
                                             preserve_index=False), out / f"{name}.parquet",
                        row_group_size=max(len(frame) // 6, 1))
+    return out
+
+
+def test_a_duplicated_stay_is_found_by_the_partition_that_holds_it(small, tmp_path, monkeypatch):
+    """Keys that include the facility are checked in each partition (no process holds a region's ids): a
+    duplicated stay still stops the run, naming the same rows of the whole file as one process does."""
+    out = _with_a_duplicated_stay(small, tmp_path)
     messages = []
     for workers in (1, 2):
         if workers == 2:      # this process plans the run; the stays' key is checked by the worker processes
@@ -166,3 +171,14 @@ def test_a_duplicated_stay_is_found_by_the_partition_that_holds_it(small, tmp_pa
         messages.append(str(err.value))
     assert "unique" in messages[1].lower() or "重复" in messages[1]
     assert messages[0] == messages[1]
+
+
+def test_a_large_key_is_checked_a_share_of_facilities_at_a_time_with_the_same_rows(small, tmp_path, monkeypatch):
+    from qcindicators.engine import table_checks
+    from qcindicators.schemas.checker import key_failures
+    tables = qci.read_tables(_with_a_duplicated_stay(small, tmp_path))
+    whole = key_failures(tables, "discharges")
+    monkeypatch.setattr(table_checks, "KEY_CHECK_ROWS", 50)          # many shares of whole facilities
+    shared = table_checks._key_failures(tables, "discharges")
+    assert len(whole) == 2
+    pd.testing.assert_frame_equal(shared.sort_values("row").reset_index(drop=True), whole.sort_values("row").reset_index(drop=True))
