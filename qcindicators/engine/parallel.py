@@ -32,6 +32,9 @@ from .table_checks import Where, whole_table_checks
 
 # below this many rows in the tables that links pass through, one process is as fast as two
 AUTO_MIN_ROWS = 20_000_000
+# at most about this many rows per partition (at least two partitions per worker): a worker's memory is that
+# of one partition, so it stays the same however large the region
+PARTITION_ROWS = 40_000_000
 
 
 @dataclass
@@ -56,7 +59,8 @@ def run_job(job: Job) -> PartResult:
     ledger, gate = Ledger(), Gate("raise")
     whole_table_checks(job.plan, job.tables, job.facilities, gate, Where.PARTITION)
     partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
-    return PartResult(partials, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
+    packed = {view: part.packed() for view, part in partials.items()}
+    return PartResult(packed, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
 
 
 def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
@@ -75,7 +79,8 @@ def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
 def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], workers: int,
                     scheduler: str | None = None) -> PartResult:
     """Partials, ledger and failures of the whole run, from `workers` processes or a Dask scheduler."""
-    shares = plan_partitions(tables, list(plan.reads), max(2 * workers, 2))
+    rows = sum(tables.known_rows(t) or 0 for t in plan.reads if t in tables)
+    shares = plan_partitions(tables, list(plan.reads), max(2 * workers, 2, -(-rows // PARTITION_ROWS)))
     jobs = [Job(plan, tables.with_sources(share), facilities, grains) for share in shares]
     results = _on_dask(jobs, scheduler, workers) if scheduler else _in_processes(jobs, workers)
     merged = merge(results)
@@ -86,7 +91,9 @@ def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], w
 
 def merge(results: list[PartResult]) -> PartResult:
     views = results[0].partials.keys()
-    partials = {v: reduce(lambda a, b: a.merged(b), [r.partials[v] for r in results]) for v in views}
+    # unpacked one partition at a time: only the running total is ever on the whole period axis
+    partials = {v: reduce(lambda a, b: a.merged(b.unpacked()), [r.partials[v] for r in results[1:]],
+                          results[0].partials[v].unpacked()) for v in views}
     ledger = pd.concat([r.ledger for r in results if len(r.ledger)], ignore_index=True) if any(len(r.ledger) for r in results) \
         else results[0].ledger
     if len(ledger) and "facility_id" in ledger:      # lines about the whole run (the dictionary) come once from each part

@@ -9,7 +9,7 @@ typed (`PartialKey`), never strings parsed back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -128,9 +128,35 @@ class Partials:
     units: pd.DataFrame | None = None      # cells: their facility (position) and label; None at facility grain
     unsupported: set[str] = field(default_factory=set)      # measures that have no value at this grain
 
+    lo: int | None = None          # packed: the arrays hold only the periods lo … (see packed())
+
     @property
     def span(self) -> int:
         return SPAN[self.grain]
+
+    def packed(self) -> "Partials":
+        """The arrays cut to the periods that hold anything — two years use 24 of the 2,412 month columns of the
+        absolute axis: what a partition sends back, so that many partitions cost little memory to gather."""
+        used = np.zeros(self.span, bool)
+        for arr in self.arrays.values():
+            used |= ((arr != 0) & ~np.isnan(arr)).any(axis=0)
+        idx = np.flatnonzero(used)
+        lo, hi = (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
+        return replace(self, arrays={k: a[:, lo:hi].copy() for k, a in self.arrays.items()}, lo=lo)
+
+    def unpacked(self) -> "Partials":
+        """The arrays on the whole period axis again."""
+        if self.lo is None:
+            return self
+        arrays = {}
+        for key, a in self.arrays.items():
+            full = np.full((a.shape[0], self.span), np.nan if self._is_max(key) else 0.0)
+            full[:, self.lo:self.lo + a.shape[1]] = a
+            arrays[key] = full
+        return replace(self, arrays=arrays, lo=None)
+
+    def _is_max(self, key: PartialKey) -> bool:
+        return key.role is Role.VALUE and self.aggs.get(key.measure) == "max"
 
     def array(self, measure: str, role: Role = Role.VALUE) -> np.ndarray:
         """facilities × SPAN; zeros where nothing was accumulated (NaN maxima stay NaN)."""

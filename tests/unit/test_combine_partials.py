@@ -90,3 +90,18 @@ def test_scoped_distinct_of_partitions_sharing_a_facility_is_still_a_union():
     assert a.merged(b).counts(np.arange(2), 2, SPAN["year"])[:, Y2024].tolist() == [2, 1]
     c = Distinct.of_values(np.array([1]), np.array([Y2024]), np.array(["s1"], dtype=object), scoped=True)
     assert a.merged(c).counts(np.array([0, 0]), 1, SPAN["year"])[:, Y2024].tolist() == [3]   # s1 in two hospitals: two stays
+
+
+def test_packed_partials_hold_only_the_used_periods_and_unpack_to_the_same():
+    plan, part = alos_partials([40.0, 9.0, 0.0], [4, 1, 0])
+    key = next(iter(part.arrays))
+    part.aggs["peak"] = "max"                       # a maximum: empty cells are NaN, not 0
+    peak = np.full((3, SPAN["year"]), np.nan)
+    peak[1, Y2024 - 1] = 7.0
+    part.arrays[PartialKey("peak", Role.VALUE)] = peak
+    packed = part.packed()
+    assert packed.lo == Y2024 - 1 and packed.arrays[key].shape == (3, 2)
+    back = packed.unpacked()
+    for k, arr in part.arrays.items():
+        np.testing.assert_array_equal(back.arrays[k], arr)
+    pd.testing.assert_frame_equal(frame(plan, back, ["county"]), frame(plan, part, ["county"]))
