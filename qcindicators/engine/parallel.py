@@ -34,7 +34,7 @@ from .table_checks import Where, whole_table_checks
 AUTO_MIN_ROWS = 20_000_000
 # at most about this many rows per partition (at least two partitions per worker): a worker's memory is that
 # of one partition, so it stays the same however large the region
-PARTITION_ROWS = 40_000_000
+PARTITION_ROWS = 100_000_000
 
 
 @dataclass
@@ -122,7 +122,8 @@ def _in_processes(jobs: list[Job], workers: int) -> list[PartResult]:
     ctx = multiprocessing.get_context("spawn")
     out: list[PartResult | None] = [None] * len(jobs)
     try:
-        with _caller_script_not_rerun(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, \
+        # a fresh process per partition: what one partition's work leaves in a process's heap never adds to the next
+        with _caller_script_not_rerun(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=1) as pool, \
                 bar(len(jobs), "partitions", "part", 1) as progress:
             futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
             for done in as_completed(futures):
