@@ -47,3 +47,33 @@ def strictly_increasing(arr) -> bool:
     if len(arr) < 2:
         return arr.null_count == 0
     return arr.null_count == 0 and bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
+
+
+def run_starts(values: pd.Series, *keys: np.ndarray) -> np.ndarray | None:
+    """First rows of runs of equal consecutive (text value, keys…) — the lines of one stay follow each other —
+    when runs at least halve the rows (else None: not worth it). A missing value starts a run of its own."""
+    n = len(values)
+    if n < 2 or not hasattr(values.array, "__arrow_array__"):
+        return None
+    arr = arrow_text(values)
+    same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
+    for k in keys:
+        same &= k[1:] == k[:-1]
+    heads = np.flatnonzero(np.r_[True, ~same])
+    return heads if len(heads) < n // 2 else None
+
+
+def run_of(starts: np.ndarray, n: int) -> np.ndarray:
+    """For rows 0…n−1, the number of the run (starting at `starts`) each belongs to."""
+    mark = np.zeros(n, np.int64)
+    mark[starts] = 1
+    return np.cumsum(mark) - 1
+
+
+def add_counts(out: np.ndarray, cells: np.ndarray, weights: np.ndarray | None = None) -> None:
+    """out[cells] += weights (1 each without): a bincount over the span of cells this batch touches, not over
+    `out` — a province's facility × month array is a million cells, and a batch touches a few thousand."""
+    if not len(cells):
+        return
+    lo, hi = int(cells.min()), int(cells.max()) + 1
+    out[lo:hi] += np.bincount(cells - lo, weights=weights, minlength=hi - lo)

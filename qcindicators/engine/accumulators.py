@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
-
-from ..codes import arrow_text
+from ..codes import add_counts, run_starts
 
 from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
 from .periods import SPAN
@@ -97,7 +95,7 @@ class GrainAccumulator:
         if self._is_max(key):
             np.maximum.at(arr, cells, values)
             return
-        arr += np.bincount(cells, weights=values, minlength=size)
+        add_counts(arr, cells, values)
 
     def add_county(self, measure: str, role: Role, county: np.ndarray, periods: np.ndarray,
                    values: np.ndarray | None = None) -> None:
@@ -117,7 +115,7 @@ class GrainAccumulator:
         if self._is_max(key):
             np.maximum.at(flat, cells, values)
         else:
-            flat += np.bincount(cells, weights=values, minlength=flat.size)
+            add_counts(flat, cells, values)
 
     def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
         """Keep each batch's distinct (facility, period, value) once, as codes into the batch's distinct values
@@ -163,13 +161,3 @@ def _distinct_of_batches(parts: list, scoped: bool) -> Distinct:
     first = unique_triples(f, p, c, len(labels))
     return Distinct(f[first], p[first], c[first], pd.Index(labels), scoped)
 
-
-def run_starts(values: pd.Series, fac: np.ndarray, periods: np.ndarray) -> np.ndarray | None:
-    """First rows of runs of equal (value, facility, period) in Arrow text, when runs halve the rows; else None."""
-    n = len(values)
-    if n < 2 or not hasattr(values.array, "__arrow_array__"):
-        return None
-    arr = arrow_text(values)
-    same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
-    heads = np.flatnonzero(np.r_[True, ~(same & (fac[1:] == fac[:-1]) & (periods[1:] == periods[:-1]))])
-    return heads if len(heads) < n // 2 else None

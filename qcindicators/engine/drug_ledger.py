@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..codes import add_counts
 from ..result.diagnostics import Ledger
 from .drug_codes import NOT_IN_DICTIONARY, CodeTally
 from .periods import SPAN, label, month_codes, to_grain
@@ -35,7 +36,7 @@ class DrugLineLedger:
         period = to_grain(month_codes(lines["order_date"]), self.grain) if "order_date" in lines else np.full(len(lines), -1)
         ok = (fac >= 0) & (period >= 0) & (period < SPAN[self.grain])
         cell = np.where(ok, fac * SPAN[self.grain] + period, self.cells - 1)
-        self.totals += np.bincount(cell, minlength=self.cells)
+        add_counts(self.totals, cell)
         qty = lines["quantity"].to_numpy(dtype=float)
         amount = lines["amount"].to_numpy(dtype=float) if "amount" in lines else np.full(len(lines), np.nan)
         # problems as integer codes of the dictionary's few problem texts, never a string per line
@@ -59,9 +60,9 @@ class DrugLineLedger:
 
     def _add(self, check: str, cell: np.ndarray, qty: np.ndarray, amount: np.ndarray) -> None:
         acc = self.sums.setdefault(check, [np.zeros(self.cells) for _ in range(3)])
-        acc[0] += np.bincount(cell, minlength=self.cells)
-        acc[1] += np.bincount(cell, weights=np.where(np.isnan(qty), 0, qty), minlength=self.cells)
-        acc[2] += np.bincount(cell, weights=np.where(np.isnan(amount), 0, amount), minlength=self.cells)
+        add_counts(acc[0], cell)
+        add_counts(acc[1], cell, np.where(np.isnan(qty), 0, qty))
+        add_counts(acc[2], cell, np.where(np.isnan(amount), 0, amount))
 
     def finish(self, n_dictionary_rows: int, resolved: pd.DataFrame | None = None) -> None:
         if self.nets:

@@ -40,6 +40,8 @@ def report_implausible(table: str, rows: dict[str, np.ndarray], frame, fac: np.n
     for column, limit, zh, en in LIMITS[table]:
         if column in rows:
             over = rows[column] & placed
+            if not over.any():           # nearly always: no grid of every facility × period to scan
+                continue
             key = fac[over].astype(np.int64) * SPAN[grain] + periods[over]
             counts = np.bincount(key, minlength=n_fac * SPAN[grain]).reshape(n_fac, SPAN[grain])
             ctx.ledger.add_grid(table, "implausible_value", counts, fac_ids, lambda p: label(p, grain), zh, en,

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codes import arrow_text, codes_against, strictly_increasing
+from ..codes import arrow_text, codes_against, run_of, run_starts, strictly_increasing
 from .periods import month_codes
 
 
@@ -17,13 +17,6 @@ def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), bool)
     pos = np.searchsorted(sorted_unique, keys).clip(0, len(sorted_unique) - 1)
     return sorted_unique[pos] == keys
-
-
-def _run_of(starts: np.ndarray, n: int) -> np.ndarray:
-    """For rows 0…n−1, the number of the run (starting at `starts`) each belongs to."""
-    mark = np.zeros(n, np.int64)
-    mark[starts] = 1
-    return np.cumsum(mark) - 1
 
 
 class ParentIndex:
@@ -67,13 +60,9 @@ class ParentIndex:
         Child rows come in runs (the drug lines of one stay follow each other): each run is looked up once.
         """
         arr = arrow_text(ids)
-        n = len(fac)
-        if n > 1:
-            same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
-            starts = np.flatnonzero(np.r_[True, ~(same & (fac[1:] == fac[:-1]))])
-            if len(starts) < n // 2:
-                run = _run_of(starts, n)
-                return self._keys(fac[starts], arr.take(pa.array(starts)))[run]
+        starts = run_starts(ids, fac)
+        if starts is not None:
+            return self._keys(fac[starts], arr.take(pa.array(starts)))[run_of(starts, len(fac))]
         return self._keys(fac, arr)
 
     def _keys(self, fac: np.ndarray, arr) -> np.ndarray:
