@@ -7,6 +7,8 @@ with its message — a run never returns the numbers of some partitions only.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import multiprocessing
 import os
 import sys
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import QCIError
 from ..io.partitions import plan_partitions
@@ -60,7 +63,21 @@ def run_job(job: Job) -> PartResult:
     whole_table_checks(job.plan, job.tables, job.facilities, gate, Where.PARTITION)
     partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
     packed = {view: part.packed() for view, part in partials.items()}
-    return PartResult(packed, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
+    out = PartResult(packed, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
+    del partials
+    _give_back_memory()
+    return out
+
+
+def _give_back_memory() -> None:
+    """Return what a partition freed to the system before the next one (a Dask worker runs many in one process,
+    and pauses when its resident memory nears the limit): Arrow's pool keeps freed blocks, glibc its arenas."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):       # not glibc (macOS, Windows, musl): nothing to trim
+        pass
 
 
 def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
