@@ -20,7 +20,7 @@ from .io.tables import read_tables
 def target_sets(definitions=None) -> pd.DataFrame:
     """The shipped target sets (one per plan).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> "plan-2024-city" in set(qci.target_sets()["id"])
         True
@@ -40,7 +40,7 @@ def check(tables, targets: str | Path, by: Sequence[str] | str = ("facility_id",
     the tidy columns of `compute` plus `target_set`; `result.summary` has one row per target.
     `withhold_small=True` leaves 达标 empty on rows flagged small_denominator (by default they are judged).
 
-    Example:
+    Examples:
         >>> import qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> r = qci.check(generate_tables(Size(n_facilities=4)), "plan-2024-city")

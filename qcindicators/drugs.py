@@ -32,7 +32,7 @@ def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quar
     Lines, net quantity and amount, how many facilities and periods, sorted by the amount left uncounted.
     `facility` and `within` (a period label at `period`'s grain, e.g. "2024-06") narrow it to one hospital's month.
 
-    Example:
+    Examples:
         >>> import pandas as pd, qcindicators as qci
         >>> t = {"facilities": pd.DataFrame({"facility_id": ["F1"], "level": [2], "facility_type": ["general"],
         ...                                  "ownership": ["public"]}),
@@ -86,7 +86,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheet: str = "unmapped_dr
 def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
     """A pharmacist's view of the mapping: per antibacterial-looking entry, what will be used and why.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> from qcindicators.drugs import audit
         >>> a = audit(pd.DataFrame([{"drug_code": "1", "generic_name": "注射用头孢曲松钠", "route": "parenteral", "spec": "1g/支"}]))

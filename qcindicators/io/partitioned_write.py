@@ -22,7 +22,7 @@ from .tables import read_tables
 def write_partitioned(tables, path, by: str = "facility_id") -> Path:
     """`tables` as `path/TABLE/FACILITY_COLUMN=ID/part-0.parquet` (facilities and the drug dictionary as one file each).
 
-    Example:
+    Examples:
         >>> import tempfile, qcindicators as qci
         >>> from qcindicators.synthetic import generate_tables, Size
         >>> out = qci.write_partitioned(generate_tables(Size(n_facilities=2)), tempfile.mkdtemp())
