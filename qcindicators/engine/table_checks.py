@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..compile.plan import Plan
 from ..errors import QCIError
-from ..io.partitions import SHARED, as_pieces, plan_partitions, rows_of_share
+from ..io.partitions import SHARED, as_pieces, plan_partitions
 from ..schemas.checker import (Gate, key_failures, procedure_parent_failures, procedures_of_stays,
                                required_column_failures, row_failures)
 from ..schemas.contract import TABLES
@@ -73,7 +73,7 @@ def _key_failures(tables, table: str) -> pd.DataFrame:
     for share in shares:
         found = key_failures(tables.with_sources(share), table)
         if len(found):
-            parts.append(found.assign(row=rows_of_share(outer, share[table], found["row"].to_numpy())))
+            parts.append(found.assign(row=share[table].rows_in(outer, found["row"].to_numpy())))
     return concat_failures(parts)
 
 

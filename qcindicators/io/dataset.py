@@ -95,13 +95,18 @@ class ParquetPieces:
 
     def global_rows(self, rows: np.ndarray) -> np.ndarray:
         """1-based rows of this share → 1-based rows of the whole table (files in order); 0 stays 0."""
-        starts, at = {}, 0
-        for f in self.all_files or self.files:
-            meta = pq.ParquetFile(f).metadata
-            for i in range(meta.num_row_groups):
-                starts[(f, i)] = at
-                at += meta.row_group(i).num_rows
-        local = [np.arange(starts[(f, i)], starts[(f, i)] + pq.ParquetFile(f).metadata.row_group(i).num_rows)
+        whole = self.all_files or self.files
+        return self.rows_in(ParquetPieces(self.folder, whole, None, whole), rows)
+
+    def rows_in(self, outer: "ParquetPieces", rows: np.ndarray) -> np.ndarray:
+        """1-based rows of this share → 1-based rows of `outer`, which holds every row group of it; 0 stays 0."""
+        sizes = {f: pq.ParquetFile(f).metadata for f in dict.fromkeys([*outer.files, *self.files])}   # one footer per file
+        start, at = {}, 0
+        for f, rg in outer.pieces():
+            for i in rg:
+                start[(f, i)] = at
+                at += sizes[f].row_group(i).num_rows
+        local = [np.arange(start[(f, i)], start[(f, i)] + sizes[f].row_group(i).num_rows)
                  for f, rg in self.pieces() for i in rg]
         local = np.concatenate(local) if local else np.zeros(0, np.int64)
         rows = np.asarray(rows, dtype=np.int64)

@@ -143,17 +143,3 @@ def _balanced(sizes: dict[int, int], n: int) -> dict[int, int]:
         loads[k] += rows
     return out
 
-
-def rows_of_share(outer: ParquetPieces, inner: ParquetPieces, rows: np.ndarray) -> np.ndarray:
-    """1-based rows of `inner` (some of the row groups of `outer`) → 1-based rows of `outer`; 0 stays 0."""
-    start, at = {}, 0
-    for f, rg in outer.pieces():
-        meta = pq.ParquetFile(f).metadata
-        for i in rg:
-            start[(f, i)] = at
-            at += meta.row_group(i).num_rows
-    local = [np.arange(start[(f, i)], start[(f, i)] + pq.ParquetFile(f).metadata.row_group(i).num_rows)
-             for f, rg in inner.pieces() for i in rg]
-    local = np.concatenate(local) if local else np.zeros(0, np.int64)
-    rows = np.asarray(rows, dtype=np.int64)
-    return np.where(rows > 0, local[np.clip(rows - 1, 0, max(len(local) - 1, 0))] + 1, 0) if len(local) else rows * 0
