@@ -49,13 +49,12 @@ def strictly_increasing(arr) -> bool:
     return arr.null_count == 0 and bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
-def run_starts(values: pd.Series, *keys: np.ndarray) -> np.ndarray | None:
-    """First rows of runs of equal consecutive (text value, keys…) — the lines of one stay follow each other —
-    when runs at least halve the rows (else None: not worth it). A missing value starts a run of its own."""
-    n = len(values)
-    if n < 2 or not hasattr(values.array, "__arrow_array__"):
+def run_starts(arr, *keys: np.ndarray) -> np.ndarray | None:
+    """First rows of runs of equal consecutive (Arrow text value, keys…) — the lines of one stay follow each
+    other — when runs at least halve the rows (else None: not worth it). A missing value starts a run of its own."""
+    n = len(arr)
+    if n < 2:
         return None
-    arr = arrow_text(values)
     same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
     for k in keys:
         same &= k[1:] == k[:-1]

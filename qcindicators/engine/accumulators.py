@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from ..codes import add_counts, run_starts
 
+from ..codes import add_counts, arrow_text, run_starts
 from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
 from .periods import SPAN
 
@@ -120,7 +120,8 @@ class GrainAccumulator:
     def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
         """Keep each batch's distinct (facility, period, value) once, as codes into the batch's distinct values
         (Arrow strings stay Arrow: no Python object per row)."""
-        heads = run_starts(values, fac, periods)       # a stay's lines follow each other: one row per run
+        arrow = hasattr(values.array, "__arrow_array__")
+        heads = run_starts(arrow_text(values), fac, periods) if arrow else None   # a stay's lines: one row per run
         if heads is not None:
             values, fac, periods = values.iloc[heads], fac[heads], periods[heads]
         codes, uniques = pd.factorize(values, use_na_sentinel=True)

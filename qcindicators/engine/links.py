@@ -60,7 +60,7 @@ class ParentIndex:
         Child rows come in runs (the drug lines of one stay follow each other): each run is looked up once.
         """
         arr = arrow_text(ids)
-        starts = run_starts(ids, fac)
+        starts = run_starts(arr, fac)
         if starts is not None:
             return self._keys(fac[starts], arr.take(pa.array(starts)))[run_of(starts, len(fac))]
         return self._keys(fac, arr)
