@@ -72,8 +72,7 @@ class GrainAccumulator:
         self.unsupported: set[str] = set()
         self.flat: dict[PartialKey, np.ndarray] = {}
         self.by_county: dict[str, dict[PartialKey, np.ndarray]] = {}
-        self.distinct: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        self.scoped: set[str] = set()
+        self.distinct: dict[str, list[Distinct]] = {}
 
     def _is_max(self, key: PartialKey) -> bool:
         return key.role is Role.VALUE and self.aggs[key.measure] == "max"
@@ -128,9 +127,7 @@ class GrainAccumulator:
         ok = np.flatnonzero(codes >= 0)
         f, p, c = fac[ok].astype(np.int64), periods[ok].astype(np.int64), codes[ok].astype(np.int64)
         first = unique_triples(f, p, c, len(uniques))
-        self.distinct.setdefault(measure, []).append((f[first], p[first], c[first], pd.Series(uniques)))
-        if scoped:
-            self.scoped.add(measure)
+        self.distinct.setdefault(measure, []).append(Distinct(f[first], p[first], c[first], pd.Index(uniques), scoped))
 
     def partials(self) -> Partials:
         U = self.n_units
@@ -140,7 +137,7 @@ class GrainAccumulator:
             arr = np.concatenate([arr, np.full(U * self.P - arr.size, -np.inf if self._is_max(key) else 0.0)]).reshape(U, self.P)
             out.arrays[key] = np.where(np.isinf(arr), np.nan, arr) if self._is_max(key) else arr
         for measure, parts in self.distinct.items():
-            out.distinct[measure] = _distinct_of_batches(parts, measure in self.scoped)
+            out.distinct[measure] = Distinct.union(parts)
         labels = list(self.counties.index.astype(str))
         for measure, store in self.by_county.items():
             arrays = {}
@@ -150,15 +147,4 @@ class GrainAccumulator:
                 arrays[key] = np.where(np.isinf(full), np.nan, full) if self._is_max(key) else full
             out.county[measure] = CountyArrays(labels, arrays)
         return out
-
-
-def _distinct_of_batches(parts: list, scoped: bool) -> Distinct:
-    """Batches' triples on one set of codes: the batches' distinct values factorised together, once."""
-    global_codes, labels = pd.factorize(pd.concat([part[3] for part in parts], ignore_index=True), use_na_sentinel=True)
-    starts = np.cumsum([0] + [len(part[3]) for part in parts])
-    f = np.concatenate([part[0] for part in parts])
-    p = np.concatenate([part[1] for part in parts])
-    c = np.concatenate([global_codes[start:][part[2]] for start, part in zip(starts, parts)]).astype(np.int64)
-    first = unique_triples(f, p, c, len(labels))
-    return Distinct(f[first], p[first], c[first], pd.Index(labels), scoped)
 

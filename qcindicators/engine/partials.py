@@ -77,12 +77,18 @@ class Distinct:
             return Distinct(np.concatenate([self.facility, other.facility]), np.concatenate([self.period, other.period]),
                             np.concatenate([self.code, other.code + len(self.labels)]),
                             self.labels.append(other.labels), self.scoped)
-        both, labels = pd.factorize(pd.concat([pd.Series(self.labels), pd.Series(other.labels)], ignore_index=True))
-        f = np.concatenate([self.facility, other.facility])
-        p = np.concatenate([self.period, other.period])
-        c = np.concatenate([both[:len(self.labels)][self.code], both[len(self.labels):][other.code]]).astype(np.int64)
+        return Distinct.union([self, other])
+
+    @staticmethod
+    def union(parts: list["Distinct"]) -> "Distinct":
+        """The union of several sets of triples (batches, parts): their labels factorised together, once."""
+        codes, labels = pd.factorize(pd.concat([pd.Series(d.labels) for d in parts], ignore_index=True))
+        starts = np.cumsum([0] + [len(d.labels) for d in parts])
+        f = np.concatenate([d.facility for d in parts])
+        p = np.concatenate([d.period for d in parts])
+        c = np.concatenate([codes[start:][d.code] for start, d in zip(starts, parts)]).astype(np.int64)
         first = unique_triples(f, p, c, len(labels))
-        return Distinct(f[first], p[first], c[first], pd.Index(labels), self.scoped)
+        return Distinct(f[first], p[first], c[first], pd.Index(labels), parts[0].scoped)
 
     def shifted(self, n: int) -> "Distinct":
         """The same triples with facilities numbered from n (cells of a later partition)."""
