@@ -1,7 +1,7 @@
 """A province-sized run on a Dask LocalCluster whose workers each have less memory than the data, checked
 against one process.
 
-    nice -n 19 python benchmarks/province.py --data /work/bench_x10 --memory-limit 2GB [--partitions 4]
+    nice -n 19 python benchmarks/province.py --data benchmarks/data_x10 --memory-limit 2GB [--partitions 4]
 
 Starts a LocalCluster of 2 worker processes (1 thread each, `--memory-limit` each: Dask pauses a worker at
 80 % of it and restarts it at 95 %), runs `qcindicators.compute` of the seven headline indicators (run.py)

@@ -1,7 +1,7 @@
 """Does time grow linearly with the data, and memory per process stay flat? `qci compute` on regions of
 growing size (tile.py: 1×, 2×, 4× the benchmark region, more facilities), as whole processes.
 
-    nice -n 19 python benchmarks/scale.py --data /work/benchdata --data /work/bench_x2 --data /work/bench_x4 \
+    nice -n 19 python benchmarks/scale.py --data benchmarks/data --data benchmarks/data_x2 --data benchmarks/data_x4 \
         [--repeat 3] [--workers 2] [--out benchmarks/results/scale.md]
 
 Each run is `python -m qcindicators.cli compute DIR` of the seven headline indicators (run.py) by facility
@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -29,69 +26,10 @@ import pyarrow.parquet as pq
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
+from processes import timed  # noqa: E402
 from run import INDICATORS  # noqa: E402
 
 LINKED = ("discharges", "drug_orders", "visits", "procedures")
-
-
-def hwm_mb(pid: int) -> float | None:
-    """A process's peak resident set so far (VmHWM), in MB; None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    return None
-
-
-class TreeSampler(threading.Thread):
-    """Every `every` seconds: the process and all its descendants, each one's peak RSS so far."""
-
-    def __init__(self, pid: int, every: float = 0.2):
-        super().__init__(daemon=True)
-        self.pid, self.every, self.stop = pid, every, threading.Event()
-        self.peaks: dict[int, float] = {}
-        self.names: dict[int, str] = {}
-
-    def run(self) -> None:
-        root = psutil.Process(self.pid)
-        while not self.stop.is_set():
-            try:
-                procs = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
-            for p in procs:
-                mb = hwm_mb(p.pid)
-                if mb is not None:
-                    self.peaks[p.pid] = max(self.peaks.get(p.pid, 0.0), mb)
-                    if p.pid not in self.names:
-                        try:
-                            self.names[p.pid] = " ".join(p.cmdline()[1:4])
-                        except psutil.Error:
-                            self.names[p.pid] = "?"
-            self.stop.wait(self.every)
-
-
-def timed(cmd: list[str], env: dict) -> dict:
-    """Wall seconds, the CLI's peak (wait4) and every descendant's peak (sampled) of one whole run."""
-    with tempfile.TemporaryFile() as err:     # not a pipe: a worker outliving the CLI must not hold the clock
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        sampler = TreeSampler(proc.pid)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        sampler.stop.set()
-        sampler.join()
-        if status != 0:
-            err.seek(0)
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{err.read().decode(errors='replace')[-3000:]}")
-    parent = usage.ru_maxrss / 1024
-    workers = [mb for pid, mb in sampler.peaks.items() if pid != proc.pid]
-    return {"wall": wall, "parent": max(parent, sampler.peaks.get(proc.pid, 0.0)),
-            "worker": max(workers, default=0.0), "processes": 1 + len(workers)}
 
 
 def walls(runs: list[dict]) -> str:
