@@ -6,7 +6,6 @@ import pandas as pd
 
 from ..codes import add_counts, arrow_text, run_starts
 from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
-from .periods import SPAN
 
 
 class LabelRegistry:
@@ -63,11 +62,15 @@ class CellRegistry:
 
 
 class GrainAccumulator:
-    """Every measure's partials at one period grain: facility × period arrays, distinct triples, county arrays."""
+    """Every measure's partials at one period grain: unit × period arrays, distinct triples, county arrays.
+
+    The arrays hold a window of the absolute period axis, widened as batches bring earlier or later periods:
+    two years of months are 24 columns, not the axis's 2,412 — memory follows the data, not the calendar."""
 
     def __init__(self, n_facilities: int, grain: str, aggs: dict[str, str], counties: LabelRegistry,
                  cells: CellRegistry | None = None):
-        self.F, self.P, self.grain, self.aggs, self.counties = n_facilities, SPAN[grain], grain, aggs, counties
+        self.F, self.grain, self.aggs, self.counties = n_facilities, grain, aggs, counties
+        self.lo, self.P = 0, 0           # the window: periods lo … lo + P − 1
         self.cells = cells          # units below the facility: rows are cells, not facilities
         self.unsupported: set[str] = set()
         self.flat: dict[PartialKey, np.ndarray] = {}
@@ -77,17 +80,43 @@ class GrainAccumulator:
     def _is_max(self, key: PartialKey) -> bool:
         return key.role is Role.VALUE and self.aggs[key.measure] == "max"
 
+    def _fill(self, key: PartialKey) -> float:
+        return -np.inf if self._is_max(key) else 0.0
+
     @property
     def n_units(self) -> int:
         return self.F if self.cells is None else len(self.cells)
 
+    def cells_of(self, units: np.ndarray, periods: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Each row's cell (unit × period in the window; 0 where not valid), the window widened to hold the
+        periods of the valid rows. Valid until the next call."""
+        self._cover(periods[valid])
+        return np.where(valid, units * self.P + (periods - self.lo), 0)
+
+    def _cover(self, periods: np.ndarray) -> None:
+        if not len(periods):
+            return
+        lo, hi = int(periods.min()), int(periods.max())
+        if self.P and lo >= self.lo and hi < self.lo + self.P:
+            return
+        new_lo = min(lo, self.lo) if self.P else lo
+        new_p = max(hi + 1, self.lo + self.P) - new_lo
+        shift = self.lo - new_lo
+        for key, arr in self.flat.items():
+            self.flat[key] = _widened(arr.reshape(-1, self.P) if self.P else arr.reshape(0, 0), shift, new_p,
+                                      self._fill(key)).reshape(-1)
+        for store in self.by_county.values():
+            for key, arr in store.items():
+                store[key] = _widened(arr, shift, new_p, self._fill(key))
+        self.lo, self.P = new_lo, new_p
+
     def add(self, measure: str, role: Role, cells: np.ndarray, values: np.ndarray | None = None) -> None:
-        """Add rows at unit × period `cells` (a count when `values` is None)."""
+        """Add rows at `cells` (from cells_of; a count when `values` is None)."""
         key = PartialKey(measure, role)
         size = self.n_units * self.P
         arr = self.flat.get(key)
         if arr is None or arr.size < size:      # units below the facility appear batch by batch
-            grown = np.full(size, -np.inf if self._is_max(key) else 0.0)
+            grown = np.full(size, self._fill(key))
             if arr is not None:
                 grown[:arr.size] = arr
             self.flat[key] = arr = grown
@@ -99,18 +128,18 @@ class GrainAccumulator:
     def add_county(self, measure: str, role: Role, county: np.ndarray, periods: np.ndarray,
                    values: np.ndarray | None = None) -> None:
         """Add rows grouped by their own county code (see LabelRegistry)."""
+        self._cover(periods)
         key = PartialKey(measure, role)
         store = self.by_county.setdefault(measure, {})
         rows = max(len(self.counties), 1)
         arr = store.get(key)
-        fill = -np.inf if self._is_max(key) else 0.0
         if arr is None or arr.shape[0] < rows:
-            grown = np.full((rows, self.P), fill)
+            grown = np.full((rows, self.P), self._fill(key))
             if arr is not None:
                 grown[:arr.shape[0]] = arr
             store[key] = arr = grown
         flat = arr.reshape(-1)
-        cells = county * self.P + periods
+        cells = county * self.P + (periods - self.lo)
         if self._is_max(key):
             np.maximum.at(flat, cells, values)
         else:
@@ -132,9 +161,9 @@ class GrainAccumulator:
     def partials(self) -> Partials:
         U = self.n_units
         out = Partials(U, self.grain, dict(self.aggs), unsupported=set(self.unsupported),
-                       units=None if self.cells is None else self.cells.frame())
+                       units=None if self.cells is None else self.cells.frame(), lo=self.lo, width=self.P)
         for key, arr in self.flat.items():
-            arr = np.concatenate([arr, np.full(U * self.P - arr.size, -np.inf if self._is_max(key) else 0.0)]).reshape(U, self.P)
+            arr = np.concatenate([arr, np.full(U * self.P - arr.size, self._fill(key))]).reshape(U, self.P)
             out.arrays[key] = np.where(np.isinf(arr), np.nan, arr) if self._is_max(key) else arr
         for measure, parts in self.distinct.items():
             out.distinct[measure] = Distinct.union(parts)
@@ -142,9 +171,16 @@ class GrainAccumulator:
         for measure, store in self.by_county.items():
             arrays = {}
             for key, arr in store.items():
-                full = np.full((len(labels), self.P), -np.inf if self._is_max(key) else 0.0)
+                full = np.full((len(labels), self.P), self._fill(key))
                 full[:arr.shape[0]] = arr[:len(labels)]
                 arrays[key] = np.where(np.isinf(full), np.nan, full) if self._is_max(key) else full
             out.county[measure] = CountyArrays(labels, arrays)
         return out
 
+
+
+def _widened(arr: np.ndarray, shift: int, width: int, fill: float) -> np.ndarray:
+    """rows × periods moved `shift` columns right into `width` columns (the window grew on either side)."""
+    out = np.full((arr.shape[0], width), fill)
+    out[:, shift:shift + arr.shape[1]] = arr
+    return out

@@ -61,7 +61,7 @@ class PandasEngine:
         for table in plan.passes():
             self._table_pass(table, plan, ctx, accs, counties)
         ctx.finish()
-        out = {view: acc.partials() for view, acc in accs.items()}
+        out = _on_one_window({view: acc.partials() for view, acc in accs.items()})
         for (grain, unit), part in out.items():
             if unit is not None:
                 _facility_totals(plan, unit, out[(grain, None)], part)
@@ -69,7 +69,7 @@ class PandasEngine:
         first = out[(grains[0], None)]
         for key, counts in first.arrays.items():
             if key.role is Role.NULLS:
-                ledger.add_grid(key.measure.split("[", 1)[0], "null_value", counts, fac_ids, lambda p: label(p, grains[0]),
+                ledger.add_grid(key.measure.split("[", 1)[0], "null_value", counts, fac_ids, lambda p: label(first.lo + p, grains[0]),
                                 f"求和/均值的值为空，未计入：{key.measure}", f"value missing, not counted: {key.measure}",
                                 affects=key.measure)
         return out
@@ -102,6 +102,18 @@ class PandasEngine:
                 progress.update(len(frame))
         for request, keys in zip(requests, pending):
             ctx.matches[request.memo] = keys.keys()
+
+
+def _on_one_window(views: dict[tuple[str, str | None], Partials]) -> dict[tuple[str, str | None], Partials]:
+    """The views of each grain on the same periods (a unit's facility totals are taken column by column)."""
+    out = {}
+    for grain in {g for g, _ in views}:
+        same = {v: p for v, p in views.items() if v[0] == grain}
+        held = [p for p in same.values() if p.cols] or [Partials(0, grain, {}, lo=0, width=0)]
+        lo = min(p.lo for p in held)
+        width = max(p.lo + p.cols for p in held) - lo
+        out.update({v: p.windowed(lo, width) for v, p in same.items()})
+    return out
 
 
 def _facility_totals(plan: Plan, unit: str, facility: Partials, cells: Partials) -> None:
@@ -146,7 +158,7 @@ class _ScanBatch:
                 if source not in units_of:
                     units_of[source] = self.fac if unit_col is None else self._cells(acc, source, m)
                 units = units_of[source]
-                cells = np.where(valid, units * SPAN[grain] + periods, 0)
+                cells = acc.cells_of(units, periods, valid)
                 w = self.wanted[m.key]
                 if i == 0:
                     self._report_unplaced(m, w & ~valid, reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import sys
 import types
@@ -96,10 +97,13 @@ def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
 def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], workers: int,
                     scheduler: str | None = None) -> PartResult:
     """Partials, ledger and failures of the whole run, from `workers` processes or a Dask scheduler."""
+    context = None if scheduler else _worker_context()
+    if context is not None and context.get_start_method() == "forkserver":
+        multiprocessing.forkserver.ensure_running()      # its imports overlap the partition planning below
     rows = sum(tables.known_rows(t) or 0 for t in plan.reads if t in tables)
     shares = plan_partitions(tables, list(plan.reads), max(2 * workers, 2, -(-rows // PARTITION_ROWS)))
     jobs = [Job(plan, tables.with_sources(share), facilities, grains) for share in shares]
-    results = _on_dask(jobs, scheduler, workers) if scheduler else _in_processes(jobs, workers)
+    results = _on_dask(jobs, scheduler, workers) if scheduler else _in_processes(jobs, workers, context)
     merged = merge(results)
     merged.companions = merged_code_table([r.companions for r in results],
                                           facilities["facility_id"].astype(str).to_numpy(), grains[0])
@@ -108,9 +112,8 @@ def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], w
 
 def merge(results: list[PartResult]) -> PartResult:
     views = results[0].partials.keys()
-    # unpacked one partition at a time: only the running total is ever on the whole period axis
-    partials = {v: reduce(lambda a, b: a.merged(b.unpacked()), [r.partials[v] for r in results[1:]],
-                          results[0].partials[v].unpacked()) for v in views}
+    # each on its own window of periods: merging widens the running total to the union of the two
+    partials = {v: reduce(lambda a, b: a.merged(b), [r.partials[v] for r in results]) for v in views}
     ledger = pd.concat([r.ledger for r in results if len(r.ledger)], ignore_index=True) if any(len(r.ledger) for r in results) \
         else results[0].ledger
     if len(ledger) and "facility_id" in ledger:      # lines about the whole run (the dictionary) come once from each part
@@ -134,9 +137,8 @@ def _caller_script_not_rerun():
         sys.modules["__main__"] = main
 
 
-def _in_processes(jobs: list[Job], workers: int) -> list[PartResult]:
-    # spawn, not fork: Arrow's thread pools do not survive a fork
-    ctx = multiprocessing.get_context("spawn")
+def _in_processes(jobs: list[Job], workers: int, ctx: multiprocessing.context.BaseContext | None = None) -> list[PartResult]:
+    ctx = ctx or _worker_context()
     out: list[PartResult | None] = [None] * len(jobs)
     try:
         # a fresh process per partition: what one partition's work leaves in a process's heap never adds to the next
@@ -150,6 +152,18 @@ def _in_processes(jobs: list[Job], workers: int) -> list[PartResult]:
         raise QCIError("一个工作进程意外退出（内存不足？），本次计算未返回任何结果 / a worker process died (out of memory?); "
                        "the run returned no numbers rather than those of some partitions") from err
     return out
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Fresh worker processes forked from a server that has imported the engine once (pandas, pyarrow and ours
+    cost ~1.5 s per process to import, once per partition with spawn); spawn where there is no forkserver.
+    Never a plain fork of this process: Arrow's thread pools, once started, do not survive one — the server
+    imports modules but computes nothing, so it has none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
 
 
 def _on_dask(jobs: list[Job], scheduler: str, workers: int) -> list[PartResult]:

@@ -58,15 +58,19 @@ class Distinct:
     def value(self) -> np.ndarray:
         return np.asarray(self.labels, dtype=object)[self.code]
 
-    def counts(self, unit_of_fac: np.ndarray, n_units: int, span: int) -> np.ndarray:
-        """Distinct values per unit × period, units given by the facility → unit map (−1: left out)."""
+    def counts(self, unit_of_fac: np.ndarray, n_units: int, lo: int, width: int) -> np.ndarray:
+        """Distinct values per unit × period of the window lo … lo + width − 1, units given by the facility → unit
+        map (−1: left out); every triple's period lies in the window."""
         unit = unit_of_fac[self.facility]
         keep = unit >= 0
-        cell = unit[keep] * span + self.period[keep]
+        at = self.period[keep] - lo
+        if len(at) and (at.min() < 0 or at.max() >= width):
+            raise ValueError(f"distinct counts: periods outside the window {lo}…{lo + width - 1}")
+        cell = unit[keep] * width + at
         if not self.scoped:         # a value met in two facilities of a unit counts once
             cell = cell[first_of_pairs(cell, self.code[keep])]
         # scoped values are distinct across facilities by definition, and the triples are distinct: count them
-        return np.bincount(cell, minlength=n_units * span).reshape(n_units, span).astype(float)
+        return np.bincount(cell, minlength=n_units * width).reshape(n_units, width).astype(float)
 
     def merged(self, other: "Distinct") -> "Distinct":
         """Two sets of triples as one (a union, deduplicated): distinct counts never add across parts.
@@ -134,47 +138,53 @@ class Partials:
     units: pd.DataFrame | None = None      # cells: their facility (position) and label; None at facility grain
     unsupported: set[str] = field(default_factory=set)      # measures that have no value at this grain
 
-    lo: int | None = None          # packed: the arrays hold only the periods lo … (see packed())
+    lo: int = 0                    # the arrays hold the periods lo … lo + cols − 1 of the absolute axis
+    width: int | None = None       # their number of columns (None: the rest of the axis)
 
     @property
     def span(self) -> int:
         return SPAN[self.grain]
 
+    @property
+    def cols(self) -> int:
+        return self.span - self.lo if self.width is None else self.width
+
     def packed(self) -> "Partials":
         """The arrays cut to the periods that hold anything — two years use 24 of the 2,412 month columns of the
         absolute axis: what a partition sends back, so that many partitions cost little memory to gather."""
-        used = np.zeros(self.span, bool)
+        used = np.zeros(self.cols, bool)
         for arr in self.arrays.values():
             used |= ((arr != 0) & ~np.isnan(arr)).any(axis=0)
+        for c in self.county.values():
+            for arr in c.arrays.values():
+                used |= ((arr != 0) & ~np.isnan(arr)).any(axis=0)
+        for d in self.distinct.values():
+            used[np.unique(d.period - self.lo)] = True
         idx = np.flatnonzero(used)
         lo, hi = (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
-        return replace(self, arrays={k: a[:, lo:hi].copy() for k, a in self.arrays.items()}, lo=lo)
+        return self.windowed(self.lo + lo, hi - lo)
 
-    def unpacked(self) -> "Partials":
-        """The arrays on the whole period axis again."""
-        if self.lo is None:
-            return self
-        arrays = {}
-        for key, a in self.arrays.items():
-            full = np.full((a.shape[0], self.span), np.nan if self._is_max(key) else 0.0)
-            full[:, self.lo:self.lo + a.shape[1]] = a
-            arrays[key] = full
-        return replace(self, arrays=arrays, lo=None)
+    def windowed(self, lo: int, width: int) -> "Partials":
+        """The same partials on the periods lo … lo + width − 1 (which must hold every period that has anything)."""
+        def move(key: PartialKey, a: np.ndarray) -> np.ndarray:
+            return _on_window(a, self.lo, lo, width, np.nan if self._is_max(key) else 0.0)
+        county = {m: CountyArrays(c.labels, {k: move(k, a) for k, a in c.arrays.items()}) for m, c in self.county.items()}
+        return replace(self, arrays={k: move(k, a) for k, a in self.arrays.items()}, county=county, lo=lo, width=width)
 
     def _is_max(self, key: PartialKey) -> bool:
         return key.role is Role.VALUE and self.aggs.get(key.measure) == "max"
 
     def array(self, measure: str, role: Role = Role.VALUE) -> np.ndarray:
-        """facilities × SPAN; zeros where nothing was accumulated (NaN maxima stay NaN)."""
+        """units × the window's periods; zeros where nothing was accumulated (NaN maxima stay NaN)."""
         arr = self.arrays.get(PartialKey(measure, role))
         if arr is None:
             fill = np.nan if role is Role.VALUE and self.aggs.get(measure) == "max" else 0.0
-            return np.full((self.n_facilities, self.span), fill)
+            return np.full((self.n_facilities, self.cols), fill)
         return arr
 
     def period_range(self) -> tuple[int, int]:
-        """First and last period code in which any measure has a row."""
-        used = np.zeros(self.span, bool)
+        """First and last (absolute) period code in which any measure has a row."""
+        used = np.zeros(self.cols, bool)
         for key, arr in self.arrays.items():
             if key.role in (Role.SUPPORT, Role.ROWS):
                 used |= arr.any(axis=0)
@@ -182,16 +192,19 @@ class Partials:
             for key, arr in c.arrays.items():
                 if key.role is Role.SUPPORT:
                     used |= arr.any(axis=0)
-        idx = np.flatnonzero(used)
+        idx = np.flatnonzero(used) + self.lo
         return (int(idx[0]), int(idx[-1])) if len(idx) else (0, -1)
 
     def merged(self, other: "Partials") -> "Partials":
         """The partials of two parts of the data (partitions of whole facilities) as one: sums add, maxima take
         the maximum, distinct counts are unions; below the facility, the two parts' cells are stacked."""
+        lo = min(self.lo, other.lo)
+        width = max(self.lo + self.cols, other.lo + other.cols) - lo
+        self, other = self.windowed(lo, width), other.windowed(lo, width)
         if self.units is not None:
             return self._stacked(other)
         out = Partials(self.n_facilities, self.grain, {**self.aggs, **other.aggs},
-                       unsupported=self.unsupported | other.unsupported)
+                       unsupported=self.unsupported | other.unsupported, lo=lo, width=width)
         for key in set(self.arrays) | set(other.arrays):
             a, b = self.array(key.measure, key.role), other.array(key.measure, key.role)
             out.arrays[key] = np.fmax(a, b) if out.aggs.get(key.measure) == "max" and key.role is Role.VALUE else a + b
@@ -203,11 +216,12 @@ class Partials:
         return out
 
     def _stacked(self, other: "Partials") -> "Partials":
-        """Cells of two partitions (their facilities differ, so their cells do too) one after the other."""
+        """Cells of two partitions (their facilities differ, so their cells do too) one after the other
+        (both on the same window)."""
         n = self.n_facilities
         out = Partials(n + other.n_facilities, self.grain, {**self.aggs, **other.aggs},
                        units=pd.concat([self.units, other.units], ignore_index=True),
-                       unsupported=self.unsupported | other.unsupported)
+                       unsupported=self.unsupported | other.unsupported, lo=self.lo, width=self.width)
         for key in set(self.arrays) | set(other.arrays):
             out.arrays[key] = np.vstack([self.array(key.measure, key.role), other.array(key.measure, key.role)])
         for key in set(self.distinct) | set(other.distinct):
@@ -234,6 +248,20 @@ def _on_labels(part: CountyArrays, key: PartialKey, labels: list[str], fill: flo
     out = np.full((len(labels), width), fill)
     if key in part.arrays:
         out[pd.Index(labels).get_indexer(part.labels)] = part.arrays[key]
+    return out
+
+
+def _on_window(a: np.ndarray, lo_from: int, lo: int, width: int, fill: float) -> np.ndarray:
+    """Columns of `a` (periods from lo_from) placed on the window lo … lo + width − 1."""
+    if lo_from == lo and a.shape[1] == width:
+        return a
+    out = np.full((a.shape[0], width), fill)
+    start, stop = max(lo_from, lo), min(lo_from + a.shape[1], lo + width)
+    if stop > start:
+        out[:, start - lo:stop - lo] = a[:, start - lo_from:stop - lo_from]
+    held = a[:, :start - lo_from], a[:, stop - lo_from:]
+    if any(((h != 0) & ~np.isnan(h)).any() for h in held if h.size):
+        raise ValueError(f"partials: periods {lo_from}…{lo_from + a.shape[1] - 1} do not fit the window {lo}…{lo + width - 1}")
     return out
 
 

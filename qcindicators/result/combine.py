@@ -51,7 +51,9 @@ class Combiner:
 
     # -- grains -----------------------------------------------------------------------
     def _window(self, arr: np.ndarray) -> np.ndarray:
-        return arr[:, self.p0:self.p0 + self.P]
+        """The periods p0 … of an array on the partials' window (which starts at partials.lo)."""
+        start = self.p0 - self.partials.lo
+        return arr[:, start:start + self.P] if self.P else arr[:, :0]
 
     def _measures(self, keys: tuple[str, ...], at_groups: bool) -> np.ndarray:
         """The sum of the measures `keys` (a numerator or denominator may add several)."""
@@ -65,7 +67,7 @@ class Combiner:
 
     def _county(self, key: str, role: Role) -> np.ndarray:
         part = self.partials.county[key]
-        arr = self._window(part.arrays.get(PartialKey(key, role), np.zeros((len(part.labels), self.partials.span))))
+        arr = self._window(part.arrays.get(PartialKey(key, role), np.zeros((len(part.labels), self.partials.cols))))
         is_max = role is Role.VALUE and self.partials.aggs[key] == "max"
         out = np.full((self.G, self.P), -np.inf if is_max else 0.0)
         (np.fmax.at if is_max else np.add.at)(out, self.grouping.group_of_county, arr)
@@ -75,7 +77,7 @@ class Combiner:
         part = self.partials
         if key in part.distinct:
             unit = self.group_of_fac if at_groups else np.arange(self.F)
-            return self._window(part.distinct[key].counts(unit, self.G if at_groups else self.F, part.span))
+            return self._window(part.distinct[key].counts(unit, self.G if at_groups else self.F, part.lo, part.cols))
         if self._by_county(key, at_groups):
             return self._county(key, Role.VALUE)
         arr = self._window(part.array(key))

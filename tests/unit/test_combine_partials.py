@@ -57,10 +57,10 @@ def test_distinct_counts_are_counted_at_each_grain_never_summed():
     # liability_insurance_coverage counts distinct facility ids; a distinct value seen in two facilities
     # counts once at the county and region grain
     d = Distinct.of_values(np.array([0, 1, 1]), np.array([Y2024] * 3), np.array(["x", "x", "y"], dtype=object), scoped=False)
-    assert d.counts(np.arange(3), 3, SPAN["year"])[:, Y2024].tolist() == [1, 2, 0]
-    assert d.counts(np.array([0, 0, 1]), 2, SPAN["year"])[:, Y2024].tolist() == [2, 0]      # x, y in county A
+    assert d.counts(np.arange(3), 3, 0, SPAN["year"])[:, Y2024].tolist() == [1, 2, 0]
+    assert d.counts(np.array([0, 0, 1]), 2, 0, SPAN["year"])[:, Y2024].tolist() == [2, 0]      # x, y in county A
     scoped = Distinct(d.facility, d.period, d.code, d.labels, scoped=True)   # stay ids: "x" in two hospitals is two stays
-    assert scoped.counts(np.array([0, 0, 1]), 2, SPAN["year"])[:, Y2024].tolist() == [3, 0]
+    assert scoped.counts(np.array([0, 0, 1]), 2, 0, SPAN["year"])[:, Y2024].tolist() == [3, 0]
 
 
 def test_partials_of_two_parts_merge_exactly():
@@ -87,12 +87,12 @@ def test_scoped_distinct_of_partitions_sharing_a_facility_is_still_a_union():
     """Stay ids of two parts of one facility (not a partition of whole facilities): the same stay counts once."""
     a = Distinct.of_values(np.array([0, 0]), np.array([Y2024] * 2), np.array(["s1", "s2"], dtype=object), scoped=True)
     b = Distinct.of_values(np.array([0, 1]), np.array([Y2024] * 2), np.array(["s2", "s2"], dtype=object), scoped=True)
-    assert a.merged(b).counts(np.arange(2), 2, SPAN["year"])[:, Y2024].tolist() == [2, 1]
+    assert a.merged(b).counts(np.arange(2), 2, 0, SPAN["year"])[:, Y2024].tolist() == [2, 1]
     c = Distinct.of_values(np.array([1]), np.array([Y2024]), np.array(["s1"], dtype=object), scoped=True)
-    assert a.merged(c).counts(np.array([0, 0]), 1, SPAN["year"])[:, Y2024].tolist() == [3]   # s1 in two hospitals: two stays
+    assert a.merged(c).counts(np.array([0, 0]), 1, 0, SPAN["year"])[:, Y2024].tolist() == [3]   # s1 in two hospitals: two stays
 
 
-def test_packed_partials_hold_only_the_used_periods_and_unpack_to_the_same():
+def test_packed_partials_hold_only_the_used_periods_and_give_the_same_numbers():
     plan, part = alos_partials([40.0, 9.0, 0.0], [4, 1, 0])
     key = next(iter(part.arrays))
     part.aggs["peak"] = "max"                       # a maximum: empty cells are NaN, not 0
@@ -101,7 +101,26 @@ def test_packed_partials_hold_only_the_used_periods_and_unpack_to_the_same():
     part.arrays[PartialKey("peak", Role.VALUE)] = peak
     packed = part.packed()
     assert packed.lo == Y2024 - 1 and packed.arrays[key].shape == (3, 2)
-    back = packed.unpacked()
+    back = packed.windowed(0, SPAN["year"])
     for k, arr in part.arrays.items():
         np.testing.assert_array_equal(back.arrays[k], arr)
+    pd.testing.assert_frame_equal(frame(plan, packed, ["county"]), frame(plan, part, ["county"]))
     pd.testing.assert_frame_equal(frame(plan, back, ["county"]), frame(plan, part, ["county"]))
+
+
+def test_partials_on_different_windows_merge_on_their_union():
+    """A partition with 2023 only and one with 2024 only: the merge holds both years, nothing shifted."""
+    plan, a = alos_partials([40.0, 0.0, 0.0], [4, 0, 0])
+    _, b = alos_partials([0.0, 9.0, 0.0], [0, 1, 0])
+    b.arrays = {k: np.roll(arr, -1, axis=1) for k, arr in b.arrays.items()}     # b's stays are in 2023
+    merged = a.packed().merged(b.packed())
+    assert (merged.lo, merged.cols) == (Y2024 - 1, 2)
+    f = frame(plan, merged, ["facility_id"]).set_index(["facility_id", "period"])
+    assert f.loc[("F1", "2024"), "value"] == 10 and f.loc[("F2", "2023"), "value"] == 9
+    pd.testing.assert_frame_equal(frame(plan, merged, []), frame(plan, a.merged(b), []))
+
+
+def test_a_window_too_narrow_for_the_numbers_is_an_error_never_a_loss():
+    _, part = alos_partials([40.0, 9.0, 0.0], [4, 1, 0])
+    with pytest.raises(ValueError, match="do not fit the window"):
+        part.windowed(Y2024 + 1, 3)
