@@ -36,13 +36,14 @@ def as_pieces(src) -> ParquetPieces | None:
 
 
 def piece_facilities(pieces: ParquetPieces, header: str, canonical: str) -> list[tuple[Path, int, frozenset[str], int]]:
-    """(file, row group, the facilities it holds, its rows) for every piece of a table: one footer read per file."""
+    """(file, row group, the facilities it holds, its rows) for every piece of a table (or of a share of it): one
+    footer read per file."""
     out = []
-    for f in pieces.files:
+    for f, groups in pieces.pieces():     # a partition's share: only its own row groups
         keys = path_keys(pieces.folder, f)
         meta = pq.ParquetFile(f).metadata
         names = meta.schema.names
-        for i in range(meta.num_row_groups):
+        for i in groups:
             if canonical in keys or header in keys:
                 facs = frozenset([keys.get(canonical, keys.get(header))])
             else:

@@ -13,6 +13,7 @@ from qcindicators.api import catalog_of
 from qcindicators.compile.plan import compile_plan
 from qcindicators.engine.parallel import Job, _in_processes, merge, run_job
 from qcindicators.errors import QCIError
+from qcindicators.io.dataset import ParquetPieces
 from qcindicators.io.partitions import as_pieces, piece_facilities, plan_partitions
 from qcindicators.synthetic import Size, generate_tables, write_tables
 
@@ -120,6 +121,18 @@ def test_row_groups_holding_several_facilities_keep_them_together(small, tmp_pat
     b = qci.compute(tmp_path, ["average_length_of_stay", "inpatient_antibacterial_use_rate"], period="year", workers=2)
     same(a.to_frame(), b.to_frame())
     assert len(shares) >= 1
+
+
+def test_a_share_is_described_by_its_own_row_groups_only(tmp_path):
+    """Planning within a partition (a large key checked a share at a time) looks at the partition's row groups,
+    not every row group of the file: at four times the region that read 78 M facility ids per partition."""
+    frame = pd.DataFrame({"facility_id": np.repeat(["F1", "F2", "F3", "F4"], 3), "x": np.arange(12)})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "t.parquet", row_group_size=3)
+    whole = ParquetPieces(tmp_path, (tmp_path / "t.parquet",), None, (tmp_path / "t.parquet",))
+    share = whole.share({tmp_path / "t.parquet": [1, 3]})
+    assert [(i, set(f), n) for _, i, f, n in piece_facilities(share, "facility_id", "facility_id")] == \
+        [(1, {"F2"}, 3), (3, {"F4"}, 3)]
+    assert len(piece_facilities(whole, "facility_id", "facility_id")) == 4
 
 
 class _DiesWhenUnpickled:
