@@ -37,8 +37,9 @@ from .table_checks import Where, whole_table_checks
 # below this many rows in the tables that links pass through, one process is as fast as two
 AUTO_MIN_ROWS = 20_000_000
 # at most about this many rows per partition (at least two partitions per worker): a worker's memory is that
-# of one partition, so it stays the same however large the region
-PARTITION_ROWS = 100_000_000
+# of one partition (~0.8 GB for 25 M rows of the benchmark region), so it stays the same however large the
+# region; a partition forked from the server starts in milliseconds, so small partitions cost little
+PARTITION_ROWS = 25_000_000
 
 
 @dataclass
