@@ -13,6 +13,7 @@ from ..schemas.checker import TableChecker, required_column_failures
 from ..schemas.contract import DERIVATIONS, FACILITY_ATTRIBUTES, LINKS, TABLES
 from ..spec.expr import columns, parse
 from .links import ParentIndex, sorted_member
+from .periods import month_codes
 
 
 class ColumnProvider:
@@ -22,7 +23,14 @@ class ColumnProvider:
         self.frame, self.table, self.fac, self.ctx = frame, table, fac, context
         self.offset = offset      # the batch's first row in the whole table, when it is a batch of it
         self._cache: dict[str, pd.Series] = {}
+        self._months: dict[str, np.ndarray] = {}
         self._drug: dict | None = None
+
+    def months(self, column: str) -> np.ndarray:
+        """The month code of each row's date in `column` (every scan and ledger of the batch shares it)."""
+        if column not in self._months:
+            self._months[column] = month_codes(self(column))
+        return self._months[column]
 
     def exists(self, child: str, cond) -> pd.Series:
         """True where this row (a stay or visit) has a child row meeting `cond` (answered by the child's read)."""
@@ -54,7 +62,8 @@ class ColumnProvider:
 
     def drug_attribute(self, name: str) -> pd.Series:
         if self._drug is None:
-            self._drug = self.ctx.drug_attributes(self.frame, self.fac, self.offset)
+            months = self.months("order_date") if "order_date" in self.frame.columns else None
+            self._drug = self.ctx.drug_attributes(self.frame, self.fac, self.offset, months)
         return pd.Series(self._drug[name])
 
 
@@ -154,12 +163,13 @@ class ScanContext:
             self._resolved = (resolved, dict_fac)
         return self._resolved
 
-    def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray, offset: int | None = None) -> dict:
+    def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray, offset: int | None = None,
+                        months: np.ndarray | None = None) -> dict:
         resolved, dict_fac = self.resolved_dictionary()
         attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
         # the ledger sees each batch of drug lines once
         if offset is None or offset not in self._ledger_batches:
-            self.drug_ledger.add_batch(lines, fac, attrs, resolved)
+            self.drug_ledger.add_batch(lines, fac, attrs, resolved, months)
             if offset is not None:
                 self._ledger_batches.add(offset)
         return attrs

@@ -32,8 +32,12 @@ class DrugLineLedger:
         self.nets: list[pd.Series] = []
         self.codes = CodeTally(self.fac_ids, grain)            # the same lines, per drug code
 
-    def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, resolved: pd.DataFrame) -> None:
-        period = to_grain(month_codes(lines["order_date"]), self.grain) if "order_date" in lines else np.full(len(lines), -1)
+    def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, resolved: pd.DataFrame,
+                  months: np.ndarray | None = None) -> None:
+        """`months`: the lines' order months, where the caller has them already."""
+        if months is None and "order_date" in lines:
+            months = month_codes(lines["order_date"])
+        period = to_grain(months, self.grain) if months is not None else np.full(len(lines), -1)
         ok = (fac >= 0) & (period >= 0) & (period < SPAN[self.grain])
         cell = np.where(ok, fac * SPAN[self.grain] + period, self.cells - 1)
         add_counts(self.totals, cell)

@@ -28,7 +28,7 @@ from .expr_eval import as_mask, as_values, evaluate
 from .implausible import implausible_rows, report_implausible
 from .links import PendingKeys
 from .partials import PartialKey, Partials, Role
-from .periods import SPAN, label, month_codes, reported_period_codes, to_grain
+from .periods import SPAN, label, reported_period_codes, to_grain
 from .reasons import Unplaced
 
 BATCH_ROWS = 1 << 20
@@ -144,21 +144,22 @@ class _ScanBatch:
             self.wanted[m.key] = w
         self.any_wanted = np.logical_or.reduce(list(self.wanted.values())) if self.wanted else np.zeros(n, bool)
         self._months: np.ndarray | None = None
+        self._by_grain: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def run(self, accs: dict[tuple, GrainAccumulator], counties: LabelRegistry) -> None:
         for i, ((grain, unit_col), acc) in enumerate(accs.items()):
             periods, reason = self._periods(grain)
             reason = np.where(self.fac < 0, Unplaced.UNKNOWN_FACILITY, reason)
             valid = reason == Unplaced.PLACED
-            units_of: dict[object, np.ndarray] = {}
+            units_of: dict[object, tuple[np.ndarray, np.ndarray]] = {}     # unit source → (units, cells)
             for m in self.scan.measures:
                 source = m.unit_source(unit_col) if unit_col else None
                 if m.key in acc.unsupported or (unit_col and source is None):   # unsupported, or the facility's total
                     continue
-                if source not in units_of:
-                    units_of[source] = self.fac if unit_col is None else self._cells(acc, source, m)
-                units = units_of[source]
-                cells = acc.cells_of(units, periods, valid)
+                if source not in units_of:      # every source has the same periods: the window widens only once
+                    units = self.fac if unit_col is None else self._cells(acc, source, m)
+                    units_of[source] = units, acc.cells_of(units, periods, valid)
+                units, cells = units_of[source]
                 w = self.wanted[m.key]
                 if i == 0:
                     self._report_unplaced(m, w & ~valid, reason)
@@ -230,11 +231,16 @@ class _ScanBatch:
                 months[rows] = self.ctx.stays().discharge_months(self.fac[rows], self.frame["encounter_id"][rows])
                 self._months = months
             else:
-                self._months = month_codes(self.frame[self.scan.basis])
+                self._months = self.get.months(self.scan.basis)
         return self._months
 
     def _periods(self, grain: str) -> tuple[np.ndarray, np.ndarray]:
-        """(absolute period code per row, Unplaced reason per row)."""
+        """(absolute period code per row, Unplaced reason per row), once per grain."""
+        if grain not in self._by_grain:
+            self._by_grain[grain] = self._periods_at(grain)
+        return self._by_grain[grain]
+
+    def _periods_at(self, grain: str) -> tuple[np.ndarray, np.ndarray]:
         if self.scan.table == "facility_periods":
             codes, too_coarse = reported_period_codes(self.frame["period"], grain)
             reason = np.where(too_coarse, Unplaced.PERIOD_TOO_COARSE, np.where(codes < 0, Unplaced.MISSING_PERIOD_DATE, 0))
