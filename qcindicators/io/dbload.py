@@ -42,6 +42,15 @@ def _types(schema, dialect: str) -> dict:
     return out
 
 
+def _duckdb_from_parquet(engine, path: Path, schema: str | None) -> None:
+    """CREATE TABLE … AS SELECT * FROM read_parquet(…): the same column types as the to_sql path (DATE, DOUBLE,
+    VARCHAR, BOOLEAN), thousands of times faster."""
+    name = ".".join(f'"{part}"' for part in filter(None, [schema, path.stem]))
+    source = str(path.resolve()).replace("'", "''")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{source}')")
+
+
 def load_parquet_folder(directory: str | Path, url, schema: str | None = None) -> list[str]:
     """Write every `NAME.parquet` of `directory` to table NAME (replacing it), batch by batch; the table names."""
     engine = open_engine(url, read_only=False)
@@ -53,6 +62,10 @@ def load_parquet_folder(directory: str | Path, url, schema: str | None = None) -
             with engine.begin() as conn:
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         for path in sorted(Path(directory).glob("*.parquet")):
+            if dialect == "duckdb":       # DuckDB reads Parquet itself: no row-by-row INSERTs through the driver
+                _duckdb_from_parquet(engine, path, schema)
+                names.append(path.stem)
+                continue
             file = pq.ParquetFile(path)
             types = _types(file.schema_arrow, dialect)
             for i, batch in enumerate(file.iter_batches(batch_size=LOAD_ROWS)):
