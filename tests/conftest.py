@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -26,3 +27,9 @@ def shared_dir() -> Path:
 def sample_dir(tmp_path_factory) -> Path:
     from qcindicators.synthetic import write_tables
     return write_tables(tmp_path_factory.mktemp("sample"))
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject's addopts): the machine's cores, at most four — each worker starts its own session
+    fixtures (a PostgreSQL cluster, the sample), so more would cost more than they save on this suite."""
+    return max(1, min(os.cpu_count() or 1, 4))
