@@ -24,7 +24,15 @@ class ColumnProvider:
         self.offset = offset      # the batch's first row in the whole table, when it is a batch of it
         self._cache: dict[str, pd.Series] = {}
         self._months: dict[str, np.ndarray] = {}
+        self._keys: dict[tuple[str, str], np.ndarray] = {}
         self._drug: dict | None = None
+
+    def parent_keys(self, parent: str, child_id: str) -> np.ndarray:
+        """Each row's key among the rows of its `parent` (stays, visits), −1 where not found: looked up once per
+        batch, however many exists() requests, cohort dates and units ask for it."""
+        if (parent, child_id) not in self._keys:
+            self._keys[(parent, child_id)] = self.ctx.parent_index(parent).key_of(self.fac, self.frame[child_id])
+        return self._keys[(parent, child_id)]
 
     def months(self, column: str) -> np.ndarray:
         """The month code of each row's date in `column` (every scan and ledger of the batch shares it)."""

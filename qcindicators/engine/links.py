@@ -82,18 +82,16 @@ class ParentIndex:
             out[rows] = self._local(f, part)
         return out
 
-    def discharge_months(self, fac: np.ndarray, encounter_ids: pd.Series) -> np.ndarray:
-        """Discharge month of each row's stay; −1 where the stay is not found."""
-        key = self.key_of(fac, encounter_ids)
+    def months_of(self, key: np.ndarray) -> np.ndarray:
+        """Discharge month of the stays `key` (from key_of); −1 where the stay is not found."""
         if self.months is None or not len(self.months):
-            return np.full(len(fac), -1, np.int64)
+            return np.full(len(key), -1, np.int64)
         return np.where(key >= 0, self.months[np.maximum(key, 0)], -1)
 
-    def values_of(self, column: str, fac: np.ndarray, ids: pd.Series) -> pd.Series:
-        """The parent's value of `column` for each row (missing where the parent is not found or has none)."""
-        key = self.key_of(fac, ids)
+    def values_of(self, column: str, key: np.ndarray) -> pd.Series:
+        """The parent's value of `column` for the parents `key` (missing where not found or it has none)."""
         if column not in self.units or not len(self.row_keys):
-            return pd.Series([None] * len(fac), dtype=object)
+            return pd.Series([None] * len(key), dtype=object)
         return pd.Series(np.where(key >= 0, self.units[column][np.maximum(key, 0)], None), dtype=object)
 
 
@@ -108,8 +106,8 @@ class PendingKeys:
         self.index = index
         self.hit = np.zeros(len(index.row_keys), bool)
 
-    def add(self, fac: np.ndarray, ids: pd.Series) -> None:
-        keys = self.index.key_of(fac, ids)
+    def add(self, keys: np.ndarray) -> None:
+        """Mark the parents `keys` (from ParentIndex.key_of; −1: not found)."""
         self.hit[keys[keys >= 0]] = True
 
     def keys(self) -> np.ndarray:

@@ -98,7 +98,7 @@ class PandasEngine:
                         keep &= frame["setting"].isin(request.link.settings).to_numpy()
                     if request.cond is not None:
                         keep &= as_mask(evaluate(request.cond, get, len(frame)), len(frame))
-                    keys.add(fac[keep], frame[request.link.child_id][keep])
+                    keys.add(get.parent_keys(request.parent, request.link.child_id)[keep])
                 progress.update(len(frame))
         for request, keys in zip(requests, pending):
             ctx.matches[request.memo] = keys.keys()
@@ -186,7 +186,7 @@ class _ScanBatch:
         if table == m.table:
             return self.get(column)
         link = LINKS[(table, m.table)]
-        return self.ctx.parent_index(table).values_of(column, self.fac, self.frame[link.child_id])
+        return self.ctx.parent_index(table).values_of(column, self.get.parent_keys(table, link.child_id))
 
     def _measure(self, m: MeasureNode, use: np.ndarray, cells: np.ndarray, periods: np.ndarray, units: np.ndarray,
                  acc: GrainAccumulator) -> None:
@@ -226,10 +226,7 @@ class _ScanBatch:
     def _month_codes(self) -> np.ndarray:
         if self._months is None:
             if self.scan.basis.startswith("discharges."):
-                rows = self.any_wanted
-                months = np.full(len(self.frame), -1, np.int64)
-                months[rows] = self.ctx.stays().discharge_months(self.fac[rows], self.frame["encounter_id"][rows])
-                self._months = months
+                self._months = self.ctx.stays().months_of(self.get.parent_keys("discharges", "encounter_id"))
             else:
                 self._months = self.get.months(self.scan.basis)
         return self._months
