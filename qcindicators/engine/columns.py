@@ -25,6 +25,7 @@ class ColumnProvider:
         self._cache: dict[str, pd.Series] = {}
         self._months: dict[str, np.ndarray] = {}
         self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self.memo: dict[str, object] = {}       # subexpressions evaluated on this batch (expr_eval.evaluate)
         self._drug: dict | None = None
 
     def parent_keys(self, parent: str, child_id: str) -> np.ndarray:

@@ -16,12 +16,22 @@ Getter = Callable[[str], pd.Series]
 
 
 def evaluate(node: Node, get: Getter, n: int):
-    """A Series (or scalar for a literal) for `node` over a frame of `n` rows."""
+    """A Series (or scalar for a literal) for `node` over a frame of `n` rows.
+
+    Where the getter keeps a `memo` (one batch's ColumnProvider), each distinct subexpression is evaluated
+    once for all the measures of the batch (`setting == "inpatient"` is in dozens of filters). Keyed by
+    repr, which tells Lit(True) from Lit(1); results are never modified in place by their users."""
     if isinstance(node, Col):
         return get(node.name)
     if isinstance(node, Lit):
         return node.value
-    return _OPS[node.op](node, get, n)
+    memo = getattr(get, "memo", None)
+    if memo is None:
+        return _OPS[node.op](node, get, n)
+    key = repr(node)
+    if key not in memo:
+        memo[key] = _OPS[node.op](node, get, n)
+    return memo[key]
 
 
 def as_mask(value, n: int) -> np.ndarray:
