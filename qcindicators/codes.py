@@ -49,6 +49,25 @@ def strictly_increasing(arr) -> bool:
     return arr.null_count == 0 and bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
+def fixed_width(arr) -> np.ndarray | None:
+    """Arrow text whose values all have one byte length, as a numpy bytes array viewing Arrow's data buffer
+    (no copy, no Python string per value); None where lengths differ, a value is missing or holds a NUL byte
+    (numpy's bytes compare as memcmp only without NULs). Ids usually have one length: 'V202300000001'."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not len(arr) or arr.null_count:
+        return None
+    _, offsets, data = arr.buffers()
+    offs = np.frombuffer(offsets, np.int64 if pa.types.is_large_string(arr.type) else np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    width = int(offs[1] - offs[0])
+    if width == 0 or int(offs[-1] - offs[0]) != width * len(arr) or (np.diff(offs) != width).any():
+        return None
+    raw = np.frombuffer(data, np.uint8)[int(offs[0]):int(offs[-1])]
+    if not raw.all():
+        return None
+    return raw.view(f"S{width}")
+
+
 def run_starts(arr, *keys: np.ndarray) -> np.ndarray | None:
     """First rows of runs of equal consecutive (Arrow text value, keys…) — the lines of one stay follow each
     other — when runs at least halve the rows (else None: not worth it). A missing value starts a run of its own."""

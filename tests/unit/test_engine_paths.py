@@ -1,5 +1,6 @@
 """Shortcuts in the engine give the same numbers as the plain path they replace."""
 import pandas as pd
+from hypothesis import given, settings, strategies as st
 
 import qcindicators as qci
 from qcindicators.engine import links
@@ -88,3 +89,31 @@ def test_runs_of_child_rows_looked_up_once_change_nothing(sample_dir):
     b = qci.compute({**frames, "drug_orders": shuffled}, ids, period="month").to_frame()
     pd.testing.assert_frame_equal(a, b)
     assert a["numerator"].sum() > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["F1", "F2"]), st.text("AZ9中", min_size=1, max_size=3)), min_size=1, max_size=40),
+       st.lists(st.tuples(st.sampled_from(["F1", "F2", "F9"]), st.text("AZ9中", min_size=1, max_size=3)), max_size=40),
+       st.booleans())
+def test_parent_keys_by_binary_search_equal_a_dictionary(parents, children, sort_them):
+    """Sorted one-width ids are found by binary search over Arrow's bytes, others by a hash: both are the
+    dictionary {(facility, id): first row} an oracle builds."""
+    import numpy as np
+    if sort_them:
+        parents = sorted(set(parents))
+    frame = pd.DataFrame(parents, columns=["facility_id", "visit_id"]).astype({"visit_id": "str"})
+    fac_index = pd.Index(["F1", "F2"])
+    index = links.ParentIndex(frame, "visit_id", fac_index)
+    if sort_them and frame["visit_id"].str.encode("utf-8").str.len().nunique() == 1:
+        assert index.sorted_ids            # the binary-search path is the one under test here
+    fac_of = {"F1": 0, "F2": 1, "F9": -1}
+    kids = pd.DataFrame(children, columns=["facility_id", "visit_id"], dtype=object)
+    fac = np.array([fac_of[f] for f in kids["facility_id"]], dtype=np.int64)
+    got = index.key_of(fac, kids["visit_id"].astype("str"))
+    # the oracle: a parent's key is its position among the rows ordered by facility (stable), first row of an id
+    order = np.argsort(frame["facility_id"].map(fac_of).to_numpy(), kind="stable")
+    first = {}
+    for key, row in enumerate(order):
+        first.setdefault((frame["facility_id"][row], frame["visit_id"][row]), key)
+    want = [first.get((f, v), -1) for f, v in zip(kids["facility_id"], kids["visit_id"])]
+    assert got.tolist() == want
