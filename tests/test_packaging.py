@@ -1,5 +1,4 @@
 """The wheel carries every subpackage and the catalog (indicator_defs/ at the top of the repository)."""
-import re
 import tomllib
 from pathlib import Path
 

@@ -16,7 +16,6 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Font
 
 GREEN, RED, GREY = "DFF3E3", "FBE0E0", "EEEEEE"
 FILLS = {MET: GREEN, NOT_MET: RED, NOT_JUDGED: GREY}

@@ -14,7 +14,8 @@ from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
 from .flags import Flag, flag_text, where
 from .grouping import Grouping
-from .targets import OPS, condition_mask, facility_targets, group_targets, judge, targets_for
+from ..compile.targets import targets_for
+from .targets import OPS, condition_mask, facility_targets, group_targets, judge
 from ..io.coerce import TEXT_DTYPE
 
 RESULT_COLUMNS = ["indicator", "period", "numerator", "denominator", "value", "unit", "target", "target_op", "met",

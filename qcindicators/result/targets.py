@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..compile.conditions import condition_column
-from ..compile.targets import targets_for
 from ..errors import QCIError
-from ..spec.model import IndicatorSpec, TargetSetSpec, TargetSpec
+from ..spec.model import TargetSpec
 
 OPS = ["<=", ">=", "<", ">", "=="]
 

@@ -1,6 +1,5 @@
 """The stewardship workbook's sheets and headers (a golden file); regenerate with QCI_REGEN_GOLDEN=1 and review."""
 import openpyxl
-import pytest
 
 from qcindicators.report.stewardship import build_stewardship
 from qcindicators.report.stewardship_write import write_stewardship

@@ -1,7 +1,6 @@
 """compile_plan: what a plan reads, derives, links and checks — and the defects a split answer caused."""
 import textwrap
 
-import numpy as np
 import pandas as pd
 import pytest
 

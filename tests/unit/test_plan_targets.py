@@ -10,7 +10,6 @@ Six facilities in two counties (X, Y), one year (2024), a few stays:
     E   0           primary  public    X      否          1      5          6     否       是        是
     F   0           primary  private   Y      否          0      2          3     否       否        否
 """
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,7 +195,7 @@ def test_targets_set_keeps_the_other_indicators_own_targets():
     cat = builtin_catalog()
     own = [s for s in cat if s.targets and s.id not in {t.indicator for t in cat.target_set("plan-2024-county").targets}]
     assert own, "some definition carries its own targets"
-    from qcindicators.result.targets import targets_for
+    from qcindicators.compile.targets import targets_for
     assert targets_for(own[0], cat.target_set("plan-2024-county"), region=False) == list(own[0].targets)
 
 

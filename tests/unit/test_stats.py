@@ -86,7 +86,6 @@ def test_result_carries_intervals_by_kind_and_level():
 
 
 def test_no_interval_for_growth_ratio_and_attribute():
-    from tests.unit.test_indicators_hand import test_cost_growth_year_over_year  # noqa: F401  (same tables)
     tables = aud_tables()
     r = qci.compute(tables, ["inpatient_cost_per_discharge_growth", "inpatient_cost_per_discharge"], period="month")
     assert r.to_frame()[["ci_low", "ci_high"]].isna().all().all()
