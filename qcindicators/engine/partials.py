@@ -198,8 +198,9 @@ class Partials:
     def merged(self, other: "Partials") -> "Partials":
         """The partials of two parts of the data (partitions of whole facilities) as one: sums add, maxima take
         the maximum, distinct counts are unions; below the facility, the two parts' cells are stacked."""
-        lo = min(self.lo, other.lo)
-        width = max(self.lo + self.cols, other.lo + other.cols) - lo
+        held = [p for p in (self, other) if p.cols] or [self]     # an empty part's window (0…−1) is no period
+        lo = min(p.lo for p in held)
+        width = max(p.lo + p.cols for p in held) - lo
         self, other = self.windowed(lo, width), other.windowed(lo, width)
         if self.units is not None:
             return self._stacked(other)

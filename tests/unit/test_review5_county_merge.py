@@ -39,3 +39,16 @@ def test_a_partition_without_one_table_leaves_the_county_labels_of_every_measure
         got = c.frame().set_index("county")
         assert (got.loc["A", "numerator"], got.loc["A", "denominator"]) == (3, 4)       # 2 + 1 of 2 + 1 + 1
         assert (got.loc["B", "numerator"], got.loc["B", "denominator"]) == (3, 3)
+
+
+def test_an_empty_partition_does_not_widen_the_merged_window_to_1970():
+    """A partition with no placed rows has the empty window 0…−1: merging it keeps the other's window."""
+    plan = compile_plan(builtin_catalog(), ["in_county_visit_rate"])
+    aggs = {m.key: m.agg for m in plan.measures()}
+    empty = Partials(3, "year", aggs, lo=0, width=0)
+    full = Partials(3, "year", aggs, lo=Y2024, width=1)
+    key = PartialKey(plan.measures()[0].key, Role.VALUE)
+    full.arrays[key] = np.array([[1.0], [2.0], [0.0]])
+    for merged in (empty.merged(full), full.merged(empty)):
+        assert (merged.lo, merged.cols) == (Y2024, 1)
+        assert merged.array(key.measure)[:, 0].tolist() == [1, 2, 0]
