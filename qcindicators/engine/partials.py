@@ -198,8 +198,9 @@ class Partials:
     def merged(self, other: "Partials") -> "Partials":
         """The partials of two parts of the data (partitions of whole facilities) as one: sums add, maxima take
         the maximum, distinct counts are unions; below the facility, the two parts' cells are stacked."""
-        lo = min(self.lo, other.lo)
-        width = max(self.lo + self.cols, other.lo + other.cols) - lo
+        held = [p for p in (self, other) if p.cols] or [self]     # an empty part's window (0…−1) is no period
+        lo = min(p.lo for p in held)
+        width = max(p.lo + p.cols for p in held) - lo
         self, other = self.windowed(lo, width), other.windowed(lo, width)
         if self.units is not None:
             return self._stacked(other)
@@ -211,8 +212,11 @@ class Partials:
         for key in set(self.distinct) | set(other.distinct):
             parts = [d for d in (self.distinct.get(key), other.distinct.get(key)) if d is not None]
             out.distinct[key] = parts[0] if len(parts) == 1 else parts[0].merged(parts[1])
+        # one label list for every measure: combine groups all of them by the first measure's labels, and a
+        # measure one part lacks (a partition without discharges) would otherwise keep the other part's order
+        labels = list(dict.fromkeys(label for part in (self, other) for c in part.county.values() for label in c.labels))
         for key in set(self.county) | set(other.county):
-            out.county[key] = _merged_county(self.county.get(key), other.county.get(key), out.aggs[key])
+            out.county[key] = _merged_county(self.county.get(key), other.county.get(key), out.aggs[key], labels)
         return out
 
     def _stacked(self, other: "Partials") -> "Partials":
@@ -231,15 +235,13 @@ class Partials:
         return out
 
 
-def _merged_county(a: CountyArrays | None, b: CountyArrays | None, agg: str) -> CountyArrays:
-    if a is None or b is None:
-        return a or b
-    labels = list(dict.fromkeys(a.labels + b.labels))
+def _merged_county(a: CountyArrays | None, b: CountyArrays | None, agg: str, labels: list[str]) -> CountyArrays:
+    parts = [part for part in (a, b) if part is not None]
     out = CountyArrays(labels, {})
-    for key in set(a.arrays) | set(b.arrays):
+    for key in set().union(*(part.arrays for part in parts)):
         is_max = agg == "max" and key.role is Role.VALUE
-        first, second = (_on_labels(part, key, labels, np.nan if is_max else 0.0) for part in (a, b))
-        out.arrays[key] = np.fmax(first, second) if is_max else first + second
+        on = [_on_labels(part, key, labels, np.nan if is_max else 0.0) for part in parts]
+        out.arrays[key] = on[0] if len(on) == 1 else np.fmax(on[0], on[1]) if is_max else on[0] + on[1]
     return out
 
 
