@@ -27,7 +27,7 @@ from .drug_ledger import DrugLineLedger
 from .expr_eval import as_mask, as_values, evaluate
 from .implausible import implausible_rows, report_implausible
 from .links import PendingKeys
-from .partials import PartialKey, Partials, Role
+from .partials import PartialKey, Partials, Role, union_window
 from .periods import SPAN, label, reported_period_codes, to_grain
 from .reasons import Unplaced
 
@@ -109,9 +109,7 @@ def _on_one_window(views: dict[tuple[str, str | None], Partials]) -> dict[tuple[
     out = {}
     for grain in {g for g, _ in views}:
         same = {v: p for v, p in views.items() if v[0] == grain}
-        held = [p for p in same.values() if p.cols] or [Partials(0, grain, {}, lo=0, width=0)]
-        lo = min(p.lo for p in held)
-        width = max(p.lo + p.cols for p in held) - lo
+        lo, width = union_window(list(same.values()))
         out.update({v: p.windowed(lo, width) for v, p in same.items()})
     return out
 

@@ -198,9 +198,7 @@ class Partials:
     def merged(self, other: "Partials") -> "Partials":
         """The partials of two parts of the data (partitions of whole facilities) as one: sums add, maxima take
         the maximum, distinct counts are unions; below the facility, the two parts' cells are stacked."""
-        held = [p for p in (self, other) if p.cols] or [self]     # an empty part's window (0…−1) is no period
-        lo = min(p.lo for p in held)
-        width = max(p.lo + p.cols for p in held) - lo
+        lo, width = union_window([self, other])
         self, other = self.windowed(lo, width), other.windowed(lo, width)
         if self.units is not None:
             return self._stacked(other)
@@ -251,6 +249,15 @@ def _on_labels(part: CountyArrays, key: PartialKey, labels: list[str], fill: flo
     if key in part.arrays:
         out[pd.Index(labels).get_indexer(part.labels)] = part.arrays[key]
     return out
+
+
+def union_window(parts: list["Partials"]) -> tuple[int, int]:
+    """(lo, width) of the periods any of `parts` holds; a part with no periods (window 0…−1) adds none."""
+    held = [p for p in parts if p.cols]
+    if not held:
+        return 0, 0
+    lo = min(p.lo for p in held)
+    return lo, max(p.lo + p.cols for p in held) - lo
 
 
 def _on_window(a: np.ndarray, lo_from: int, lo: int, width: int, fill: float) -> np.ndarray:
