@@ -60,7 +60,7 @@ def unmapped_drugs(tables, period: str = "year", on_invalid: str = "raise", quar
         bad = gate.check(checker, frame, offset, read_failures)
         lines = frame[~bad].reset_index(drop=True) if bad.any() else frame
         ctx.drug_attributes(lines, codes_against(lines["facility_id"], ctx.fac_index))
-    resolved = ctx.resolved_dictionary()[0]
+    resolved = ctx.drug_lookup().resolved
     ctx.finish()
     failures = gate.failures()
     if len(failures) and on_invalid != "quarantine":

@@ -163,43 +163,53 @@ def audit(dictionary: pd.DataFrame, everything: bool = False) -> pd.DataFrame:
     return r[[c for c in cols if c in r.columns]].reset_index(drop=True)
 
 
-def _dictionary_rows(codes: pd.Series, line_fac: np.ndarray, resolved: pd.DataFrame, dict_fac: np.ndarray) -> np.ndarray:
-    """Dictionary row of each line (−1 = not in the dictionary); a facility's own entry wins over a shared one.
+class DrugLookup:
+    """A resolved dictionary laid out for lines: built once per run, then each batch of lines is integer takes.
 
-    A dense (facility × drug code) table of row numbers: each line is one integer take, no hashing, no sort.
+    A dense (facility × drug code) table of dictionary rows: a facility's own entry wins over a shared one
+    (facility_id empty), the first entry over a duplicate; every per-entry attribute has a last slot for
+    lines the dictionary does not know (row −1).
     """
-    index = pd.Index(pd.unique(resolved["drug_code"].astype("str")))
-    n_fac = int(max(line_fac.max(initial=-1), dict_fac.max(initial=-1))) + 2     # slot 0: shared entries / unknown facility
-    table = np.full((n_fac, len(index) + 1), -1, np.int64)                     # column 0: code not in the dictionary
-    code_of_entry = index.get_indexer(resolved["drug_code"].astype("str")) + 1
-    rows = np.arange(len(resolved))
-    shared = dict_fac < 0
-    table[:, code_of_entry[shared][::-1]] = rows[shared][::-1]     # first entry wins on duplicates
-    own = ~shared
-    table[dict_fac[own][::-1] + 1, code_of_entry[own][::-1]] = rows[own][::-1]
-    table[:, 0] = -1
-    return table[np.where(line_fac >= 0, line_fac + 1, 0), codes_against(codes, index) + 1]
+
+    def __init__(self, resolved: pd.DataFrame, dict_fac: np.ndarray, n_facilities: int):
+        self.resolved = resolved
+        self.index = pd.Index(pd.unique(resolved["drug_code"].astype("str")))
+        n_fac = int(max(n_facilities - 1, dict_fac.max(initial=-1))) + 2     # slot 0: shared entries / unknown facility
+        table = np.full((n_fac, len(self.index) + 1), -1, np.int64)        # column 0: code not in the dictionary
+        code_of_entry = self.index.get_indexer(resolved["drug_code"].astype("str")) + 1
+        rows = np.arange(len(resolved))
+        shared = dict_fac < 0
+        table[:, code_of_entry[shared][::-1]] = rows[shared][::-1]     # first entry wins on duplicates
+        own = ~shared
+        table[dict_fac[own][::-1] + 1, code_of_entry[own][::-1]] = rows[own][::-1]
+        table[:, 0] = -1
+        self.table = table
+        self.per_unit = np.append(resolved["ddd_per_unit"].to_numpy(dtype=float), np.nan)
+        self.abx = np.append(resolved["is_antibacterial"].to_numpy(dtype=bool), False)
+        self.grade = pd.Categorical(resolved["antibacterial_grade"], categories=["unrestricted", "restricted", "special"])
+        self.atc = pd.Categorical(resolved["atc_code"])
+        self.essential = _essential(resolved)
+        problem_codes, self.problems = pd.factorize(resolved["problem"], use_na_sentinel=True)
+        self.problem = np.append(problem_codes, -1)      # per entry (+ unmapped): code of its problem, −1 none
+
+    def rows(self, codes: pd.Series, line_fac: np.ndarray) -> np.ndarray:
+        """Dictionary row of each line (−1 = not in the dictionary)."""
+        if len(line_fac) and line_fac.max() >= len(self.table) - 1:
+            raise ValueError("a line's facility is outside the facilities the lookup was built for")
+        return self.table[np.where(line_fac >= 0, line_fac + 1, 0), codes_against(codes, self.index) + 1]
 
 
-def drug_line_attributes(lines: pd.DataFrame, resolved: pd.DataFrame, line_fac: np.ndarray,
-                         dict_fac: np.ndarray) -> dict[str, np.ndarray]:
-    """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc, essential_drug.
-
-    A facility's own dictionary entry wins over a shared one (facility_id empty).
-    """
-    row = _dictionary_rows(lines["drug_code"], line_fac, resolved, dict_fac)
-    per_unit = np.append(resolved["ddd_per_unit"].to_numpy(dtype=float), np.nan)
-    abx = np.append(resolved["is_antibacterial"].to_numpy(dtype=bool), False)
-    grade = pd.Categorical(resolved["antibacterial_grade"], categories=["unrestricted", "restricted", "special"])
-    atc = pd.Categorical(resolved["atc_code"])
+def drug_line_attributes(lines: pd.DataFrame, lookup: DrugLookup, line_fac: np.ndarray) -> dict[str, np.ndarray]:
+    """Per drug line: dictionary row (−1 = unmapped), ddd_count, is_antibacterial, grade, atc, essential_drug."""
+    row = lookup.rows(lines["drug_code"], line_fac)
     qty = lines["quantity"].to_numpy(dtype=float)
     return {
         "row": row,
-        "ddd_count": qty * per_unit[row],
-        "is_antibacterial": abx[row],
-        "antibacterial_grade": pd.Categorical.from_codes(np.append(grade.codes, -1)[row], categories=grade.categories),
-        "atc_code": pd.Categorical.from_codes(np.append(atc.codes, -1)[row], categories=atc.categories),
-        "essential_drug": _essential(resolved)[row],
+        "ddd_count": qty * lookup.per_unit[row],
+        "is_antibacterial": lookup.abx[row],
+        "antibacterial_grade": pd.Categorical.from_codes(np.append(lookup.grade.codes, -1)[row], categories=lookup.grade.categories),
+        "atc_code": pd.Categorical.from_codes(np.append(lookup.atc.codes, -1)[row], categories=lookup.atc.categories),
+        "essential_drug": lookup.essential[row],
     }
 
 

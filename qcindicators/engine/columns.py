@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..codes import codes_against
 from ..compile.nodes import LinkRequest
-from ..domain.ddd import drug_line_attributes, resolve_dictionary
+from ..domain.ddd import DrugLookup, drug_line_attributes, resolve_dictionary
 from ..errors import MissingColumnError, did_you_mean
 from ..result.diagnostics import Ledger
 from ..schemas.checker import TableChecker, required_column_failures
@@ -126,7 +126,7 @@ class ScanContext:
         self.fac_index = pd.Index(facilities["facility_id"].astype("str"))
         self.drug_ledger = None       # set by the engine, which knows the period grain
         self.matches: dict[tuple, np.ndarray] = {}      # exists() requests → sorted keys of matching parents
-        self._resolved: tuple | None = None
+        self._resolved: DrugLookup | None = None
         self._parents: dict[str, ParentIndex] = {}
         self._ledger_batches: set[int] = set()
 
@@ -159,26 +159,25 @@ class ScanContext:
         values = col.to_numpy(dtype=float if col.dtype == "Int64" else object, na_value=np.nan if col.dtype == "Int64" else None)
         return pd.Series(np.append(values, np.nan if col.dtype == "Int64" else None)[fac])
 
-    def resolved_dictionary(self) -> tuple[pd.DataFrame, np.ndarray]:
+    def drug_lookup(self) -> DrugLookup:
         if self._resolved is None:      # checked through the gate like any table; failing entries are left out
             d = self.tables.load("drug_dictionary")
             self.gate.add(required_column_failures(self.tables, "drug_dictionary"))
             bad = self.gate.check(TableChecker("drug_dictionary", None, self.facilities), d, 0,
                                   self.tables.read_failures("drug_dictionary"))
             d = d[~bad].reset_index(drop=True) if bad.any() else d
-            resolved = resolve_dictionary(d)
             dict_fac = (codes_against(d["facility_id"], self.fac_index)
                         if "facility_id" in d.columns else np.full(len(d), -1))
-            self._resolved = (resolved, dict_fac)
+            self._resolved = DrugLookup(resolve_dictionary(d), dict_fac, len(self.fac_index))
         return self._resolved
 
     def drug_attributes(self, lines: pd.DataFrame, fac: np.ndarray, offset: int | None = None,
                         months: np.ndarray | None = None) -> dict:
-        resolved, dict_fac = self.resolved_dictionary()
-        attrs = drug_line_attributes(lines, resolved, fac, dict_fac)
+        lookup = self.drug_lookup()
+        attrs = drug_line_attributes(lines, lookup, fac)
         # the ledger sees each batch of drug lines once
         if offset is None or offset not in self._ledger_batches:
-            self.drug_ledger.add_batch(lines, fac, attrs, resolved, months)
+            self.drug_ledger.add_batch(lines, fac, attrs, lookup, months)
             if offset is not None:
                 self._ledger_batches.add(offset)
         return attrs
@@ -186,4 +185,4 @@ class ScanContext:
     def finish(self) -> None:
         """Close the ledgers that summarise over the whole run."""
         if self._resolved is not None:
-            self.drug_ledger.finish(len(self._resolved[0]), self._resolved[0])
+            self.drug_ledger.finish(len(self._resolved.resolved), self._resolved.resolved)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import add_counts
+from ..domain.ddd import DrugLookup
 from ..result.diagnostics import Ledger
 from .drug_codes import NOT_IN_DICTIONARY, CodeTally
 from .periods import SPAN, label, month_codes, to_grain
@@ -32,7 +33,7 @@ class DrugLineLedger:
         self.nets: list[pd.Series] = []
         self.codes = CodeTally(self.fac_ids, grain)            # the same lines, per drug code
 
-    def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, resolved: pd.DataFrame,
+    def add_batch(self, lines: pd.DataFrame, fac: np.ndarray, attrs: dict, lookup: DrugLookup,
                   months: np.ndarray | None = None) -> None:
         """`months`: the lines' order months, where the caller has them already."""
         if months is None and "order_date" in lines:
@@ -44,8 +45,8 @@ class DrugLineLedger:
         qty = lines["quantity"].to_numpy(dtype=float)
         amount = lines["amount"].to_numpy(dtype=float) if "amount" in lines else np.full(len(lines), np.nan)
         # problems as integer codes of the dictionary's few problem texts, never a string per line
-        problem_codes, problems = pd.factorize(resolved["problem"], use_na_sentinel=True)
-        problem = np.append(problem_codes, -1)[attrs["row"]]
+        problems = lookup.problems
+        problem = lookup.problem[attrs["row"]]
         unmapped = attrs["row"] < 0
         masks = {"unmapped_drug_code": unmapped, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100}
         for k in np.unique(problem[problem >= 0]):
@@ -59,7 +60,7 @@ class DrugLineLedger:
                        qty, amount)
         abx = attrs["is_antibacterial"] & ok
         if abx.any():       # net quantity per facility × period × drug, to catch returns above what was dispensed
-            key = cell[abx].astype(np.int64) * (len(resolved) + 1) + attrs["row"][abx]
+            key = cell[abx].astype(np.int64) * (len(lookup.resolved) + 1) + attrs["row"][abx]
             self.nets.append(pd.Series(qty[abx]).groupby(key).sum())
 
     def _add(self, check: str, cell: np.ndarray, qty: np.ndarray, amount: np.ndarray) -> None:

@@ -27,6 +27,9 @@ def month_codes(dates: pd.Series) -> np.ndarray:
 
 
 def to_grain(months: np.ndarray, grain: str) -> np.ndarray:
+    """Month codes at a coarser grain; months themselves unchanged (not copied: callers never write to them)."""
+    if MONTHS_PER[grain] == 1:
+        return months
     return np.where(months >= 0, months // MONTHS_PER[grain], months)
 
 

@@ -14,6 +14,7 @@ from ..schemas.contract import BOOL_LABELS, ColumnSpec, TABLES
 from ..schemas.failures import concat_failures, make_failures
 from .aliases import header_map
 from dataclasses import replace
+from functools import lru_cache
 
 # (shape that must match exactly, strptime format): strptime alone accepts too much ("31/12/2024")
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
@@ -81,7 +82,7 @@ def blank_as_missing(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
         if len(cats) and not pd.api.types.is_numeric_dtype(cats.dtype):
-            blank = pd.Series(cats.astype(str)).str.strip().isin(NULL_TOKENS).to_numpy()
+            blank = _blank_categories(cats)
             return s.cat.remove_categories(cats[blank]) if blank.any() else s
         return s
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
@@ -95,6 +96,20 @@ def blank_as_missing(s: pd.Series) -> pd.Series:
         text = s if s.dtype != object else s.astype("str")   # object columns may hold numbers or dates
         blank = text.str.strip().isin(NULL_TOKENS).to_numpy() & s.notna().to_numpy()
     return s.mask(blank) if blank.any() else s
+
+
+def _blank_categories(cats: pd.Index) -> np.ndarray:
+    """Which categories are blanks. Every batch of a Parquet column brings its own dictionary, mostly the same few
+    labels: those are looked at once (pandas' string methods cost more than the handful of values)."""
+    text = cats.astype(str)
+    if len(text) > 4096:
+        return pd.Series(text).str.strip().isin(NULL_TOKENS).to_numpy()
+    return np.array([_is_blank(t) for t in text], dtype=bool).reshape(len(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_blank(text: str) -> bool:
+    return text.strip() in NULL_TOKENS
 
 
 _TOKEN_BYTES = max(len(t.encode()) for t in NULL_TOKENS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,11 @@ from .failures import FAILURE_COLUMNS, concat_failures, empty_failures, row_keys
 
 
 def build_schema(table: str, columns: list[str] | None = None, check_keys: bool = True) -> pa.DataFrameSchema:
+    return _schema(table, None if columns is None else tuple(columns), check_keys)
+
+
+@lru_cache(maxsize=256)
+def _schema(table: str, columns: tuple[str, ...] | None, check_keys: bool) -> pa.DataFrameSchema:
     """A pandera schema for `table`, restricted to `columns` (None: every contract column).
 
     Types are already canonical (the readers coerce them), so the schema checks
@@ -54,6 +60,34 @@ def _messages(check: str, column: str | None, table: str) -> tuple[str, str, str
     return check, f"{label}未通过检查 {check}", f"{column} failed check {check}"
 
 
+def _surely_passes(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> bool:
+    """True only where no rule of `schema` can fail on `frame`, read from the schema itself: every column present,
+    no missing value where none is allowed, numbers within the ge/le bounds. Anything else (a key to check, a
+    check of another kind, a column that is not plain numbers) is left to pandera, which then finds and words the
+    failures. Most batches are clean, and pandera's own pass over a clean batch cost a twentieth of a run."""
+    if schema.unique:
+        return False
+    for name, col in schema.columns.items():
+        if name not in frame.columns:
+            return False
+        s = frame[name]
+        if not col.nullable and s.isna().any():
+            return False
+        if not col.checks:
+            continue
+        if not (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
+            return False
+        values = s.to_numpy(dtype=float, na_value=np.nan)
+        for check in col.checks:
+            bound = check.statistics
+            if check.name == "greater_than_or_equal_to" and not (values < bound["min_value"]).any():
+                continue
+            if check.name == "less_than_or_equal_to" and not (values > bound["max_value"]).any():
+                continue
+            return False
+    return True
+
+
 def pandera_failures(frame: pd.DataFrame, table: str, columns: list[str] | None = None,
                      check_keys: bool = True) -> pd.DataFrame:
     """Run the table's pandera schema lazily and return every failure as tidy rows.
@@ -62,6 +96,8 @@ def pandera_failures(frame: pd.DataFrame, table: str, columns: list[str] | None 
     the headers); keys are checked per batch only when `check_keys`.
     """
     schema = build_schema(table, columns, check_keys)
+    if _surely_passes(schema, frame):
+        return empty_failures()
     try:
         # inplace on a shallow copy: pandera's own copy of every batch was a twentieth of a run, and the schema
         # (no dtypes, no coercion) changes nothing; the shallow copy keeps even that promise for the caller's frame
