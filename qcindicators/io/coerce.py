@@ -113,9 +113,12 @@ def _is_blank(text: str) -> bool:
 
 
 _TOKEN_BYTES = max(len(t.encode()) for t in NULL_TOKENS)
-_ASCII_SPACE = np.zeros(256, bool)
-_ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
-_ASCII_SPACE[0x80:] = True        # a non-ASCII end byte may close a Unicode space (U+3000, U+00A0): look closer
+
+
+def _not_printable(byte: np.ndarray) -> np.ndarray:
+    """Bytes outside printable ASCII (0x21–0x7E): every ASCII space, and any non-ASCII byte, which may close a
+    Unicode space (U+3000, U+00A0) — a superset, looked at closer. One wrapping subtraction and a comparison."""
+    return np.subtract(byte, 0x21, dtype=np.uint8) > 0x7E - 0x21
 
 
 def _maybe_blank(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -133,8 +136,8 @@ def _maybe_blank_chunk(arr: pa.Array) -> np.ndarray:
     out = (offs[1:] - offs[:-1]) <= _TOKEN_BYTES
     if data is not None and data.size:
         raw = np.frombuffer(data, np.uint8)
-        out |= _ASCII_SPACE[raw.take(offs[:-1], mode="clip")]
-        out |= _ASCII_SPACE[raw.take(offs[1:] - 1, mode="clip")]
+        out |= _not_printable(raw.take(offs[:-1], mode="clip"))
+        out |= _not_printable(raw.take(offs[1:] - 1, mode="clip"))
     if arr.null_count:
         out &= ~arr.is_null().to_numpy(zero_copy_only=False)
     return out
@@ -189,12 +192,19 @@ def _as_code(s: pd.Series, col: ColumnSpec):
     cats = [str(c).strip() for c in cat.cat.categories]
     mapped = [labels.get(c, labels.get(c.lower())) for c in cats]
     codes = np.asarray(cat.cat.codes)
-    lookup = np.array([list(col.codes).index(m) if m is not None else -2 for m in mapped] + [-1], dtype=np.int64)
+    dtype = _code_dtype(tuple(col.codes))
+    lookup = np.array([list(col.codes).index(m) if m is not None else -2 for m in mapped] + [-1],
+                      dtype=np.int8 if len(col.codes) < 127 else np.int32)
     new_codes = lookup[codes]  # codes == -1 (missing) hits the last slot
     bad = new_codes == -2
     new_codes[bad] = -1
-    out = pd.Series(pd.Categorical.from_codes(new_codes, categories=list(col.codes)), index=s.index)
+    out = pd.Series(pd.Categorical.from_codes(new_codes, dtype=dtype, validate=False), index=s.index)
     return out, bad
+
+
+@lru_cache(maxsize=256)
+def _code_dtype(codes: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(codes))
 
 
 def _as_int(s: pd.Series, col: ColumnSpec):
@@ -267,11 +277,21 @@ def _native_dates(s: pd.Series):
     out_of_range = ~np.isnat(raw) & ((raw < low) | (raw >= high))
     if out_of_range.any():
         s = s.where(~out_of_range)
-    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit, 1)
-    ticks = s.to_numpy().view(np.int64)
-    if (ticks[~np.isnat(s.to_numpy())] % per_day).any():   # a time of day: keep the date only
+    if _time_of_day(s.to_numpy(), unit).any():   # keep the date only
         s = s.dt.normalize()
     return s.astype("datetime64[ns]"), out_of_range   # one unit whatever the source (Parquet dates arrive as [ms])
+
+
+def _time_of_day(raw: np.ndarray, unit: str) -> np.ndarray:
+    """Where a datetime (inside DATE_YEARS) has a time of day. Up to microseconds those ticks (< 2**53) divide
+    exactly in floating point, which numpy vectorises; int64 remainders cost several times as much per value."""
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}.get(unit, 1)
+    ticks = raw.view(np.int64)
+    present = ~np.isnat(raw)
+    if unit in ("s", "ms", "us"):
+        days = ticks / per_day
+        return present & (days != np.floor(days))
+    return present & (ticks % per_day != 0)
 
 
 def _as_bool(s: pd.Series, col: ColumnSpec):
