@@ -209,12 +209,15 @@ def drug_line_attributes(lines: pd.DataFrame, lookup: DrugLookup, line_fac: np.n
         "is_antibacterial": lookup.abx[row],
         "antibacterial_grade": pd.Categorical.from_codes(np.append(lookup.grade.codes, -1)[row], categories=lookup.grade.categories),
         "atc_code": pd.Categorical.from_codes(np.append(lookup.atc.codes, -1)[row], categories=lookup.atc.categories),
-        "essential_drug": lookup.essential[row],
+        "essential_drug": pd.arrays.BooleanArray(lookup.essential[0][row], lookup.essential[1][row]),
     }
 
 
-def _essential(resolved: pd.DataFrame) -> np.ndarray:
-    """基本药物 per dictionary entry (+ a last slot for unmapped lines): True, False or missing (None)."""
+def _essential(resolved: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """基本药物 per dictionary entry (+ a last slot for unmapped lines) as (values, missing): lines then take
+    both and make a nullable boolean column without a per-value conversion."""
     if "essential_drug" not in resolved.columns:
-        return np.full(len(resolved) + 1, None, dtype=object)
-    return np.append(resolved["essential_drug"].astype(object).to_numpy(), None)
+        return np.zeros(len(resolved) + 1, bool), np.ones(len(resolved) + 1, bool)
+    flags = resolved["essential_drug"].astype("boolean")
+    return (np.append(flags.to_numpy(dtype=bool, na_value=False), False),
+            np.append(flags.isna().to_numpy(), True))

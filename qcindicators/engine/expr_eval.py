@@ -76,11 +76,18 @@ def _logic(node, get, n):
         for a in args[1:]:
             out = (out & a.to_numpy()) if node.op == "and" else (out | a.to_numpy())
         return pd.Series(out)
-    parts = [_bool(a, n) for a in args]
-    out = parts[0]
+    # Kleene logic on (value, missing) arrays: a known False decides an `and`, a known True an `or`
+    parts = [_bool(a, n).array for a in args]
+    true, false = _known(parts[0])
     for p in parts[1:]:
-        out = (out & p) if node.op == "and" else (out | p)
-    return out
+        t, f = _known(p)
+        true, false = ((true & t), (false | f)) if node.op == "and" else ((true | t), (false & f))
+    return pd.Series(pd.arrays.BooleanArray(true, ~(true | false)))
+
+
+def _known(values: pd.arrays.BooleanArray) -> tuple[np.ndarray, np.ndarray]:
+    """(known True, known False) of a nullable boolean array."""
+    return values.to_numpy(dtype=bool, na_value=False), ~values.to_numpy(dtype=bool, na_value=True)
 
 
 def _not(node, get, n):
@@ -126,8 +133,9 @@ def _compare(node, get, n):
         codes = np.asarray(a.cat.codes)
         hit = a.cat.categories.get_indexer([b])[0] if isinstance(b, str) else -2
         res = (codes == hit) if op == "eq" else (codes != hit)
-        if (codes == -1).any():                 # missing values stay missing (Kleene logic)
-            return pd.Series(res).astype("boolean").mask(pd.Series(codes == -1))
+        missing = codes == -1
+        if missing.any():                       # missing values stay missing (Kleene logic)
+            return pd.Series(pd.arrays.BooleanArray(res, missing))
         return pd.Series(res)
     if isinstance(a.dtype, pd.CategoricalDtype):
         a = a.astype("object")
@@ -159,7 +167,7 @@ def _startswith(node, get, n):
         cats = pd.Series(a.cat.categories.astype("str")).str.startswith(prefixes).to_numpy()
         codes = np.asarray(a.cat.codes)
         out = np.append(cats, False)[codes]
-        return pd.Series(out).astype("boolean").mask(pd.Series(codes == -1))
+        return pd.Series(pd.arrays.BooleanArray(out, codes == -1))
     return a.astype("str").str.startswith(prefixes).astype("boolean").mask(a.isna().to_numpy())
 
 

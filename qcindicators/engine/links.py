@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codes import arrow_text, codes_against, fixed_width, run_of, run_starts, strictly_increasing
+from ..codes import FixedWidthKeys, arrow_text, codes_against, fixed_width, run_of, run_starts, strictly_increasing
 from .periods import month_codes
 
 
@@ -22,9 +22,10 @@ def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
 class ParentIndex:
     """(facility, id) of a stay or visit → integer key: its position among the parent rows sorted by facility.
 
-    Ids are unique only within a facility, and a batch of child rows comes from a few facilities: each
-    facility's ids are hashed on their own (Arrow's index_in hashes its value set on every call, and the
-    value set of one facility is a few thousand stays, not every stay of the region).
+    Ids are unique only within a facility. Where every id has one byte width (usual: 'Z20230038831'), child
+    rows are looked up in one table of 64-bit hashes of (facility, id), each answer checked against the bytes
+    (`codes.FixedWidthKeys`); otherwise, or for a hash two ids share, facility by facility: a binary search of
+    the facility's sorted ids, or Arrow's index_in of that facility's few thousand ids.
     """
 
     def __init__(self, frame: pd.DataFrame, id_col: str, fac_index: pd.Index, date_col: str | None = None,
@@ -47,6 +48,8 @@ class ParentIndex:
                     self.sorted_ids[f] = view
             else:
                 self.row_keys[order[lo:hi]] = self._local(f, own)
+        sorted_fac = np.repeat(np.arange(-1, len(fac_index)), np.diff(np.r_[0, self.starts]))
+        self.hashed = FixedWidthKeys.of(self.ids, sorted_fac)    # None unless every id has one byte width
         self.months = month_codes(frame[date_col])[order] if date_col else None
         # units below the facility a child row takes from its stay (the discharge department)
         self.units = {c: frame[c].to_numpy(dtype=object, na_value=None)[order] for c in unit_cols}
@@ -95,6 +98,15 @@ class ParentIndex:
         return self._keys(fac, arr)
 
     def _keys(self, fac: np.ndarray, arr) -> np.ndarray:
+        found = self.hashed.find(arr, fac) if self.hashed is not None else None
+        if found is None:
+            return self._by_facility(fac, arr)
+        unsure = found == -2        # a hash shared with another id: looked up facility by facility
+        if unsure.any():
+            found[unsure] = self._by_facility(fac[unsure], arr.filter(pa.array(unsure)))
+        return found
+
+    def _by_facility(self, fac: np.ndarray, arr) -> np.ndarray:
         out = np.full(len(fac), -1, np.int64)
         if not len(fac):
             return out
