@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codes import add_counts, arrow_text, run_starts
+from ..codes import add_counts
 from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
 
 
@@ -145,16 +145,16 @@ class GrainAccumulator:
         else:
             add_counts(flat, cells, values)
 
-    def add_distinct(self, measure: str, values: pd.Series, fac: np.ndarray, periods: np.ndarray, scoped: bool) -> None:
-        """Keep each batch's distinct (facility, period, value) once, as codes into the batch's distinct values
-        (Arrow strings stay Arrow: no Python object per row)."""
-        arrow = hasattr(values.array, "__arrow_array__")
-        heads = run_starts(arrow_text(values), fac, periods) if arrow else None   # a stay's lines: one row per run
-        if heads is not None:
-            values, fac, periods = values.iloc[heads], fac[heads], periods[heads]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    def add_distinct(self, measure: str, codes: np.ndarray, uniques: pd.Index, fac: np.ndarray, periods: np.ndarray,
+                     scoped: bool) -> None:
+        """Keep each batch's distinct (facility, period, value) once, values as `codes` into the batch's distinct
+        values `uniques` (−1: missing, not counted). Neighbouring repeats (a stay's lines) are dropped before the
+        sort that finds the distinct triples."""
         ok = np.flatnonzero(codes >= 0)
         f, p, c = fac[ok].astype(np.int64), periods[ok].astype(np.int64), codes[ok].astype(np.int64)
+        if len(c) > 1:
+            new = np.r_[True, (c[1:] != c[:-1]) | (p[1:] != p[:-1]) | (f[1:] != f[:-1])]
+            f, p, c = f[new], p[new], c[new]
         first = unique_triples(f, p, c, len(uniques))
         self.distinct.setdefault(measure, []).append(Distinct(f[first], p[first], c[first], pd.Index(uniques), scoped))
 

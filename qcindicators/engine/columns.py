@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codes import codes_against
+from ..codes import arrow_text, codes_against, run_of, run_starts
 from ..compile.nodes import LinkRequest
 from ..domain.ddd import DrugLookup, drug_line_attributes, resolve_dictionary
 from ..errors import MissingColumnError, did_you_mean
@@ -25,6 +25,7 @@ class ColumnProvider:
         self._cache: dict[str, pd.Series] = {}
         self._months: dict[str, np.ndarray] = {}
         self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._factorized: dict[str, tuple[np.ndarray, pd.Index]] = {}
         self.memo: dict[str, object] = {}       # subexpressions evaluated on this batch (expr_eval.evaluate)
         self._drug: dict | None = None
 
@@ -34,6 +35,20 @@ class ColumnProvider:
         if (parent, child_id) not in self._keys:
             self._keys[(parent, child_id)] = self.ctx.parent_index(parent).key_of(self.fac, self.frame[child_id])
         return self._keys[(parent, child_id)]
+
+    def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
+        """(code of each row's value, the distinct values; −1 where missing), once per batch. A text column's
+        runs of one value (a stay's drug lines) are hashed once per run."""
+        if column not in self._factorized:
+            s = self(column)
+            starts = run_starts(arrow_text(s), self.fac) if hasattr(s.array, "__arrow_array__") else None
+            if starts is None:
+                codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            else:
+                head_codes, uniques = pd.factorize(s.iloc[starts], use_na_sentinel=True)
+                codes = head_codes[run_of(starts, len(s))]
+            self._factorized[column] = (np.asarray(codes), pd.Index(uniques))
+        return self._factorized[column]
 
     def months(self, column: str) -> np.ndarray:
         """The month code of each row's date in `column` (every scan and ledger of the batch shares it)."""

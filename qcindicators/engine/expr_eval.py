@@ -77,16 +77,19 @@ def _logic(node, get, n):
             out = (out & a.to_numpy()) if node.op == "and" else (out | a.to_numpy())
         return pd.Series(out)
     # Kleene logic on (value, missing) arrays: a known False decides an `and`, a known True an `or`
-    parts = [_bool(a, n).array for a in args]
-    true, false = _known(parts[0])
-    for p in parts[1:]:
-        t, f = _known(p)
+    true, false = _known(args[0], n)
+    for a in args[1:]:
+        t, f = _known(a, n)
         true, false = ((true & t), (false | f)) if node.op == "and" else ((true | t), (false & f))
     return pd.Series(pd.arrays.BooleanArray(true, ~(true | false)))
 
 
-def _known(values: pd.arrays.BooleanArray) -> tuple[np.ndarray, np.ndarray]:
-    """(known True, known False) of a nullable boolean array."""
+def _known(value, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(known True, known False) of a filter's operand."""
+    if _plain_bool(value):
+        v = value.to_numpy()
+        return v, ~v
+    values = _bool(value, n).array
     return values.to_numpy(dtype=bool, na_value=False), ~values.to_numpy(dtype=bool, na_value=True)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from ..codes import codes_against
 from ..compile.nodes import MeasureNode, ScanNode
 from ..compile.plan import Plan
+from ..spec.expr import Col
 from ..progress import MIN_ROWS, bar
 from ..result.diagnostics import Ledger
 from ..schemas.checker import Gate, TableChecker
@@ -142,6 +143,7 @@ class _ScanBatch:
             self.wanted[m.key] = w
         self.any_wanted = np.logical_or.reduce(list(self.wanted.values())) if self.wanted else np.zeros(n, bool)
         self._months: np.ndarray | None = None
+        self._floats: dict[str, np.ndarray] = {}
         self._by_grain: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def run(self, accs: dict[tuple, GrainAccumulator], counties: LabelRegistry) -> None:
@@ -162,12 +164,13 @@ class _ScanBatch:
                 if i == 0:
                     self._report_unplaced(m, w & ~valid, reason)
                 use = w & valid
-                acc.add(m.key, Role.SUPPORT, cells[use])
+                rows = np.flatnonzero(use)      # a filter keeps few rows: everything after works on those
+                acc.add(m.key, Role.SUPPORT, cells[rows])
                 if m.key in self.zero_based:       # a count is 0 where the unit has rows in the table but no event
                     acc.add(m.key, Role.ROWS, cells[self.good & valid])
                 for column in set(self.implausible) & m.columns():    # cells that used an implausible row: flagged
-                    acc.add(m.key, Role.IMPLAUSIBLE, cells[use & self.implausible[column]])
-                self._measure(m, use, cells, periods, units, acc)
+                    acc.add(m.key, Role.IMPLAUSIBLE, cells[rows[self.implausible[column][rows]]])
+                self._measure(m, use, rows, cells, periods, units, acc)
                 if m.county_from and unit_col is None:
                     self._county_measure(m, w, valid, periods, acc, counties, report=i == 0)
 
@@ -186,23 +189,42 @@ class _ScanBatch:
         link = LINKS[(table, m.table)]
         return self.ctx.parent_index(table).values_of(column, self.get.parent_keys(table, link.child_id))
 
-    def _measure(self, m: MeasureNode, use: np.ndarray, cells: np.ndarray, periods: np.ndarray, units: np.ndarray,
-                 acc: GrainAccumulator) -> None:
+    def _measure(self, m: MeasureNode, use: np.ndarray, rows: np.ndarray, cells: np.ndarray, periods: np.ndarray,
+                 units: np.ndarray, acc: GrainAccumulator) -> None:
+        """`rows`: np.flatnonzero(use)."""
         n = len(use)
         if m.agg == "count":
-            acc.add(m.key, Role.VALUE, cells[use])
+            acc.add(m.key, Role.VALUE, cells[rows])
+            return
+        if m.agg == "count_distinct":
+            codes, uniques = self._codes(m.value)
+            acc.add_distinct(m.key, codes[use], uniques, units[use], periods[use],
+                             getattr(m.value, "name", "") in FACILITY_SCOPED_IDS)
             return
         values = evaluate(m.value, self.get, n)
-        if m.agg == "count_distinct":
-            s = values if isinstance(values, pd.Series) else pd.Series(np.full(n, values))
-            acc.add_distinct(m.key, s[use], units[use], periods[use], getattr(m.value, "name", "") in FACILITY_SCOPED_IDS)
-            return
-        vals = as_values(values, n)
-        null = use & np.isnan(vals)
-        if null.any() and getattr(m.value, "name", "") not in SELF_REPORTED:
-            acc.add(m.key, Role.NULLS, cells[null])
-        ok = use & ~null
-        acc.add(m.key, Role.VALUE, cells[ok], vals[ok])
+        vals = self._values(m.value, values)[rows]
+        null = np.isnan(vals)
+        if null.any():
+            if getattr(m.value, "name", "") not in SELF_REPORTED:
+                acc.add(m.key, Role.NULLS, cells[rows[null]])
+            rows, vals = rows[~null], vals[~null]
+        acc.add(m.key, Role.VALUE, cells[rows], vals)
+
+    def _codes(self, node) -> tuple[np.ndarray, pd.Index]:
+        """A distinct count's values as integer codes: a column's once per batch (ColumnProvider.factorized)."""
+        if isinstance(node, Col):
+            return self.get.factorized(node.name)
+        values = evaluate(node, self.get, len(self.frame))
+        s = values if isinstance(values, pd.Series) else pd.Series(np.full(len(self.frame), values))
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return codes, pd.Index(uniques)
+
+    def _values(self, node, values) -> np.ndarray:
+        """A value expression as float64, once per batch however many measures sum it (ddd_count: sixteen)."""
+        key = repr(node)
+        if key not in self._floats:
+            self._floats[key] = as_values(values, len(self.frame))
+        return self._floats[key]
 
     def _county_measure(self, m: MeasureNode, wanted, valid, periods, acc: GrainAccumulator, counties: LabelRegistry,
                         report: bool) -> None:
