@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codes import FixedWidthKeys, arrow_text, codes_against, fixed_width, run_of, run_starts, strictly_increasing
+from ..codes import SortedIds, arrow_text, codes_against, fixed_width, run_of, run_starts, strictly_increasing
 from .periods import month_codes
 
 
@@ -22,10 +22,10 @@ def sorted_member(keys: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
 class ParentIndex:
     """(facility, id) of a stay or visit → integer key: its position among the parent rows sorted by facility.
 
-    Ids are unique only within a facility. Where every id has one byte width (usual: 'Z20230038831'), child
-    rows are looked up in one table of 64-bit hashes of (facility, id), each answer checked against the bytes
-    (`codes.FixedWidthKeys`); otherwise, or for a hash two ids share, facility by facility: a binary search of
-    the facility's sorted ids, or Arrow's index_in of that facility's few thousand ids.
+    Ids are unique only within a facility, and a batch of child rows comes from a few facilities: each is looked
+    up among its own facility's ids — by binary search where those are sorted and of one byte width (usual:
+    'Z20230038831'; as integers after their shared prefix, `codes.SortedIds`), else by Arrow's index_in of the
+    facility's few thousand ids (hashing every stay of the region on every call would cost far more).
     """
 
     def __init__(self, frame: pd.DataFrame, id_col: str, fac_index: pd.Index, date_col: str | None = None,
@@ -37,7 +37,7 @@ class ParentIndex:
         self.ids = ids if grouped else ids.take(pa.array(order))     # Arrow's take of 20 M ids took seconds
         self.starts = np.searchsorted(fac[order], np.arange(len(fac_index) + 1))   # facility f: rows starts[f]…starts[f+1]
         self.row_keys = np.full(len(frame), -1, np.int64)    # in the table's row order: a batch of the parent slices it
-        self.sorted_ids: dict[int, np.ndarray] = {}           # facility → its ids as sorted fixed-width bytes
+        self.sorted_ids: dict[int, SortedIds] = {}            # facility → its ids, sorted, of one byte width
         for f in np.flatnonzero(np.diff(self.starts)):       # facilities, not rows: the first row of an id is its key
             lo, hi = self.starts[f], self.starts[f + 1]
             own = self.ids.slice(lo, hi - lo)
@@ -45,11 +45,9 @@ class ParentIndex:
                 self.row_keys[order[lo:hi]] = np.arange(lo, hi)
                 view = fixed_width(own)
                 if view is not None:
-                    self.sorted_ids[f] = view
+                    self.sorted_ids[f] = SortedIds(view)
             else:
                 self.row_keys[order[lo:hi]] = self._local(f, own)
-        sorted_fac = np.repeat(np.arange(-1, len(fac_index)), np.diff(np.r_[0, self.starts]))
-        self.hashed = FixedWidthKeys.of(self.ids, sorted_fac)    # None unless every id has one byte width
         self.months = month_codes(frame[date_col])[order] if date_col else None
         # units below the facility a child row takes from its stay (the discharge department)
         self.units = {c: frame[c].to_numpy(dtype=object, na_value=None)[order] for c in unit_cols}
@@ -66,18 +64,18 @@ class ParentIndex:
         return np.where(local >= 0, lo + local, -1)
 
     @staticmethod
-    def _searched(known: np.ndarray, lo: int, ids) -> np.ndarray | None:
+    def _searched(known: SortedIds, lo: int, ids) -> np.ndarray | None:
         """Keys of `ids` among a facility's sorted one-width ids; an id of another length is no stay of it (the
         lines of visits, looked up among stays). None where the ids cannot be viewed as bytes (a NUL byte)."""
-        fits = pc.fill_null(pc.equal(pc.binary_length(ids), known.dtype.itemsize), False).to_numpy(zero_copy_only=False)
+        fits = pc.fill_null(pc.equal(pc.binary_length(ids), known.view.dtype.itemsize), False).to_numpy(zero_copy_only=False)
         out = np.full(len(fits), -1, np.int64)
         if not fits.any():
             return out
         wanted = fixed_width(ids if fits.all() else ids.filter(pa.array(fits)))
         if wanted is None:
             return None
-        pos = np.searchsorted(known, wanted).clip(0, len(known) - 1)
-        out[fits] = np.where(known[pos] == wanted, lo + pos, -1)
+        found = known.find(wanted)
+        out[fits] = np.where(found >= 0, lo + found, -1)
         return out
 
     def row_keys_of(self, offset: int | None, n: int) -> np.ndarray | None:
@@ -98,15 +96,6 @@ class ParentIndex:
         return self._keys(fac, arr)
 
     def _keys(self, fac: np.ndarray, arr) -> np.ndarray:
-        found = self.hashed.find(arr, fac) if self.hashed is not None else None
-        if found is None:
-            return self._by_facility(fac, arr)
-        unsure = found == -2        # a hash shared with another id: looked up facility by facility
-        if unsure.any():
-            found[unsure] = self._by_facility(fac[unsure], arr.filter(pa.array(unsure)))
-        return found
-
-    def _by_facility(self, fac: np.ndarray, arr) -> np.ndarray:
         out = np.full(len(fac), -1, np.int64)
         if not len(fac):
             return out

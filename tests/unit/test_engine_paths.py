@@ -94,24 +94,21 @@ def test_runs_of_child_rows_looked_up_once_change_nothing(sample_dir):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["F1", "F2"]), st.text("AZ9中", min_size=1, max_size=3)), min_size=1, max_size=40),
        st.lists(st.tuples(st.sampled_from(["F1", "F2", "F9"]), st.text("AZ9中", min_size=1, max_size=3)), max_size=40),
-       st.booleans(), st.sampled_from(["hashed", "all_hashes_collide", "by_facility"]))
-def test_parent_keys_by_binary_search_equal_a_dictionary(parents, children, sort_them, path):
-    """One-width ids are found in a table of 64-bit hashes checked against the bytes (where two ids share a
-    hash — here all of them — facility by facility instead); sorted one-width ids by binary search over Arrow's
-    bytes, others by Arrow's hash: every path is the dictionary {(facility, id): first row} an oracle builds."""
+       st.booleans(), st.booleans())
+def test_parent_keys_by_binary_search_equal_a_dictionary(parents, children, sort_them, as_integers):
+    """Sorted one-width ids are found by binary search — over integers after their shared prefix, or over Arrow's
+    bytes — others by a hash: every path is the dictionary {(facility, id): first row} an oracle builds."""
     from unittest import mock
-    import numpy as np
     from qcindicators import codes
     if sort_them:
         parents = sorted(set(parents))
     frame = pd.DataFrame(parents, columns=["facility_id", "visit_id"]).astype({"visit_id": "str"})
     fac_index = pd.Index(["F1", "F2"])
-    collide = mock.patch.object(codes, "_hashes", lambda view, group: np.zeros(len(view), np.uint64))
-    unhashed = mock.patch.object(links.FixedWidthKeys, "of", classmethod(lambda cls, ids, group: None))
-    with (collide if path == "all_hashes_collide" else unhashed if path == "by_facility" else mock.patch.dict({})):
+    bytes_only = mock.patch.object(codes.SortedIds, "_keys", lambda self, rest: None)
+    with (mock.patch.dict({}) if as_integers else bytes_only):
         index = links.ParentIndex(frame, "visit_id", fac_index)
-        if path == "hashed" and frame["visit_id"].str.encode("utf-8").str.len().nunique() == 1:
-            assert index.hashed is not None
+        if sort_them and frame["visit_id"].str.encode("utf-8").str.len().nunique() == 1:
+            assert all((k.keys is not None) == as_integers for k in index.sorted_ids.values())
         _check_parent_keys(index, frame, children, sort_them)
 
 
