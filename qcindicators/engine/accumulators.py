@@ -156,7 +156,9 @@ class GrainAccumulator:
             new = np.r_[True, (c[1:] != c[:-1]) | (p[1:] != p[:-1]) | (f[1:] != f[:-1])]
             f, p, c = f[new], p[new], c[new]
         first = unique_triples(f, p, c, len(uniques))
-        self.distinct.setdefault(measure, []).append(Distinct(f[first], p[first], c[first], pd.Index(uniques), scoped))
+        used, code = np.unique(c[first], return_inverse=True)     # only the values kept: a batch's labels are all
+        self.distinct.setdefault(measure, []).append(                # of its rows', most not in this measure's filter
+            Distinct(f[first], p[first], code.reshape(-1).astype(np.int64), pd.Index(uniques).take(used), scoped))
 
     def partials(self) -> Partials:
         U = self.n_units
