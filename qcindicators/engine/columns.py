@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..codes import arrow_text, codes_against, run_of, run_starts
 from ..compile.nodes import LinkRequest
@@ -41,12 +43,14 @@ class ColumnProvider:
         runs of one value (a stay's drug lines) are hashed once per run."""
         if column not in self._factorized:
             s = self(column)
-            starts = run_starts(arrow_text(s), self.fac) if hasattr(s.array, "__arrow_array__") else None
+            text = arrow_text(s) if hasattr(s.array, "__arrow_array__") else None
+            starts = run_starts(text, self.fac) if text is not None else None
             if starts is None:
                 codes, uniques = pd.factorize(s, use_na_sentinel=True)
-            else:
-                head_codes, uniques = pd.factorize(s.iloc[starts], use_na_sentinel=True)
-                codes = head_codes[run_of(starts, len(s))]
+            else:       # Arrow's own hash of the run heads (pandas' factorize of Arrow strings costs 4× as much)
+                heads = pc.dictionary_encode(text.take(pa.array(starts)))
+                head_codes = pc.fill_null(heads.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                codes, uniques = head_codes[run_of(starts, len(s))], heads.dictionary.to_pandas()
             self._factorized[column] = (np.asarray(codes), pd.Index(uniques))
         return self._factorized[column]
 
