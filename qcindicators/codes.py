@@ -97,7 +97,6 @@ def add_counts(out: np.ndarray, cells: np.ndarray, weights: np.ndarray | None = 
     out[lo:hi] += np.bincount(cells - lo, weights=weights, minlength=hi - lo)
 
 
-
 class SortedIds:
     """A facility's sorted one-width ids for binary search, as integers where they fit: ids share a prefix
     ('V202…') and the rest uses a narrow range of bytes (digits), so it reads as a number in that base which
