@@ -196,7 +196,8 @@ class DrugLookup:
         """Dictionary row of each line (−1 = not in the dictionary)."""
         if len(line_fac) and line_fac.max() >= len(self.table) - 1:
             raise ValueError("a line's facility is outside the facilities the lookup was built for")
-        return self.table[np.where(line_fac >= 0, line_fac + 1, 0), codes_against(codes, self.index) + 1]
+        at = np.where(line_fac >= 0, line_fac + 1, 0) * self.table.shape[1] + codes_against(codes, self.index) + 1
+        return self.table.ravel().take(at)      # one flat take: indexing by two arrays costs twice as much
 
 
 def drug_line_attributes(lines: pd.DataFrame, lookup: DrugLookup, line_fac: np.ndarray) -> dict[str, np.ndarray]:

@@ -87,7 +87,11 @@ class ParquetPieces:
                 yield self._frame(f, batch, headers)[headers]
 
     def n_rows(self) -> int:
-        return sum(pq.ParquetFile(f).metadata.row_group(i).num_rows for f, rg in self.pieces() for i in rg)
+        total = 0
+        for f, rg in self.pieces():         # one footer per file, not one per row group
+            meta = pq.ParquetFile(f).metadata
+            total += sum(meta.row_group(i).num_rows for i in rg)
+        return total
 
     def share(self, chosen: dict[Path, list[int]]) -> "ParquetPieces":
         """The row groups `chosen` (file → row groups) of this table: a partition's share."""
