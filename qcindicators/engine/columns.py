@@ -28,6 +28,7 @@ class ColumnProvider:
         self._months: dict[str, np.ndarray] = {}
         self._keys: dict[tuple[str, str], np.ndarray] = {}
         self._factorized: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._runs: dict[str, tuple | None] = {}
         self.memo: dict[str, object] = {}       # subexpressions evaluated on this batch (expr_eval.evaluate)
         self._drug: dict | None = None
 
@@ -35,16 +36,26 @@ class ColumnProvider:
         """Each row's key among the rows of its `parent` (stays, visits), −1 where not found: looked up once per
         batch, however many exists() requests, cohort dates and units ask for it."""
         if (parent, child_id) not in self._keys:
-            self._keys[(parent, child_id)] = self.ctx.parent_index(parent).key_of(self.fac, self.frame[child_id])
+            self._keys[(parent, child_id)] = self.ctx.parent_index(parent).key_of(self.fac, self.frame[child_id],
+                                                                                  self.runs(child_id))
         return self._keys[(parent, child_id)]
+
+    def runs(self, column: str) -> tuple | None:
+        """(Arrow text of a text column, first rows of its runs of one value within a facility — None where runs
+        do not halve the rows), once per batch for the parent lookups and distinct counts that both use them;
+        None for a column that is not Arrow text."""
+        if column not in self._runs:
+            s = self(column)
+            text = arrow_text(s) if hasattr(s.array, "__arrow_array__") else None
+            self._runs[column] = None if text is None else (text, run_starts(text, self.fac))
+        return self._runs[column]
 
     def factorized(self, column: str) -> tuple[np.ndarray, pd.Index]:
         """(code of each row's value, the distinct values; −1 where missing), once per batch. A text column's
         runs of one value (a stay's drug lines) are hashed once per run."""
         if column not in self._factorized:
             s = self(column)
-            text = arrow_text(s) if hasattr(s.array, "__arrow_array__") else None
-            starts = run_starts(text, self.fac) if text is not None else None
+            text, starts = self.runs(column) or (None, None)
             if starts is None:
                 codes, uniques = pd.factorize(s, use_na_sentinel=True)
             else:       # Arrow's own hash of the run heads (pandas' factorize of Arrow strings costs 4× as much)

@@ -84,13 +84,15 @@ class ParentIndex:
             return None
         return self.row_keys[offset:offset + n]
 
-    def key_of(self, fac: np.ndarray, ids: pd.Series) -> np.ndarray:
+    def key_of(self, fac: np.ndarray, ids: pd.Series, runs: tuple | None = None) -> np.ndarray:
         """Each row's parent key; −1 where the facility or the id is unknown.
 
         Child rows come in runs (the drug lines of one stay follow each other): each run is looked up once.
+        `runs`: (Arrow text of `ids`, run starts), where the caller has them already (ColumnProvider.runs).
         """
-        arr = arrow_text(ids)
-        starts = run_starts(arr, fac)
+        arr, starts = runs if runs is not None else (arrow_text(ids), None)
+        if runs is None:
+            starts = run_starts(arr, fac)
         if starts is not None:
             return self._keys(fac[starts], arr.take(pa.array(starts)))[run_of(starts, len(fac))]
         return self._keys(fac, arr)

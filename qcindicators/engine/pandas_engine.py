@@ -192,7 +192,6 @@ class _ScanBatch:
     def _measure(self, m: MeasureNode, use: np.ndarray, rows: np.ndarray, cells: np.ndarray, periods: np.ndarray,
                  units: np.ndarray, acc: GrainAccumulator) -> None:
         """`rows`: np.flatnonzero(use)."""
-        n = len(use)
         if m.agg == "count":
             acc.add(m.key, Role.VALUE, cells[rows])
             return
@@ -201,8 +200,7 @@ class _ScanBatch:
             acc.add_distinct(m.key, codes[use], uniques, units[use], periods[use],
                              getattr(m.value, "name", "") in FACILITY_SCOPED_IDS)
             return
-        values = evaluate(m.value, self.get, n)
-        vals = self._values(m.value, values)[rows]
+        vals = self._values(m.value)[rows]
         null = np.isnan(vals)
         if null.any():
             if getattr(m.value, "name", "") not in SELF_REPORTED:
@@ -219,11 +217,11 @@ class _ScanBatch:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         return codes, pd.Index(uniques)
 
-    def _values(self, node, values) -> np.ndarray:
+    def _values(self, node) -> np.ndarray:
         """A value expression as float64, once per batch however many measures sum it (ddd_count: sixteen)."""
         key = repr(node)
         if key not in self._floats:
-            self._floats[key] = as_values(values, len(self.frame))
+            self._floats[key] = as_values(evaluate(node, self.get, len(self.frame)), len(self.frame))
         return self._floats[key]
 
     def _county_measure(self, m: MeasureNode, wanted, valid, periods, acc: GrainAccumulator, counties: LabelRegistry,
