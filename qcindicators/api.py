@@ -18,6 +18,7 @@ from .domain.reference import ddd_edition
 from .engine.conditions import with_conditions
 from .engine.drug_codes import empty_code_table
 from .engine.pandas_engine import PandasEngine
+from .engine.memory import run_allocator
 from .engine.parallel import default_workers, run_partitioned
 from .engine.table_checks import Where, whole_table_checks
 from .errors import InputDataError, MissingColumnError, MissingTableError, QCIError, did_you_mean
@@ -211,6 +212,12 @@ def compute_views(tables, views: Sequence[View], indicators: Sequence[str] | str
 def _run(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str], ledger: Ledger, gate: Gate,
          workers: int | None, scheduler: str | None, on_invalid: str) -> dict:
     """The partials: in this process, or over partitions of whole facilities in processes or on Dask."""
+    with run_allocator():
+        return _partials(plan, tables, facilities, periods, ledger, gate, workers, scheduler, on_invalid)
+
+
+def _partials(plan: Plan, tables: Tables, facilities: pd.DataFrame, periods: list[str], ledger: Ledger, gate: Gate,
+              workers: int | None, scheduler: str | None, on_invalid: str) -> dict:
     explicit = scheduler is not None or (workers or 1) > 1
     n = (workers or 2) if scheduler else (workers if workers is not None else default_workers(plan, tables))
     n = 1 if on_invalid == "quarantine" and not explicit else n

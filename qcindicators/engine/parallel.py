@@ -7,8 +7,6 @@ with its message — a run never returns the numbers of some partitions only.
 """
 from __future__ import annotations
 
-import ctypes
-import gc
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -21,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import pandas as pd
-import pyarrow as pa
 
 from ..errors import QCIError
 from ..io.partitions import plan_partitions
@@ -30,6 +27,7 @@ from ..result.diagnostics import Ledger
 from ..schemas.checker import Gate
 from ..schemas.failures import concat_failures
 from .drug_codes import merged_code_table
+from .memory import child_environment, environment, give_back_memory, run_allocator, tune_malloc
 from .pandas_engine import PandasEngine
 from .partials import Partials
 from .table_checks import Where, whole_table_checks
@@ -61,42 +59,16 @@ class Job:
 def run_job(job: Job) -> PartResult:
     """One partition, start to end, in whatever process runs it."""
     set_enabled(False)
-    _tune_malloc()
+    tune_malloc()
     ledger, gate = Ledger(), Gate("raise")
-    whole_table_checks(job.plan, job.tables, job.facilities, gate, Where.PARTITION)
-    partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
-    packed = {view: part.packed() for view, part in partials.items()}
-    out = PartResult(packed, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
-    del partials
-    _give_back_memory()
+    with run_allocator():
+        whole_table_checks(job.plan, job.tables, job.facilities, gate, Where.PARTITION)
+        partials = PandasEngine().run(job.plan, job.tables, job.facilities, job.grains, ledger, gate)
+        packed = {view: part.packed() for view, part in partials.items()}
+        out = PartResult(packed, ledger.frame(), global_rows(gate.failures(), job.tables), ledger.companions)
+        del partials
+        give_back_memory()
     return out
-
-
-# glibc (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD): arrays up to 32 MB come from the heap and up to 256 MB of freed heap
-# is kept between batches (a partition ends with malloc_trim). Dask's nanny starts workers with
-# MALLOC_TRIM_THRESHOLD_=65536, which also turns off glibc's adaptive mmap threshold: every column of a batch
-# was then a fresh mmap the kernel zero-fills — a partition took half again as long, most of it system time.
-MALLOPT = {-3: 32 << 20, -1: 256 << 20}
-
-
-def _tune_malloc() -> None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        for param, value in MALLOPT.items():
-            libc.mallopt(param, value)
-    except (OSError, AttributeError):       # not glibc: its own allocator's defaults
-        pass
-
-
-def _give_back_memory() -> None:
-    """Return what a partition freed to the system before the next one (a Dask worker runs many in one process,
-    and pauses when its resident memory nears the limit): Arrow's pool keeps freed blocks, glibc its arenas."""
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):       # not glibc (macOS, Windows, musl): nothing to trim
-        pass
 
 
 def global_rows(failures: pd.DataFrame, tables) -> pd.DataFrame:
@@ -117,7 +89,8 @@ def run_partitioned(plan, tables, facilities: pd.DataFrame, grains: list[str], w
     """Partials, ledger and failures of the whole run, from `workers` processes or a Dask scheduler."""
     context = None if scheduler else _worker_context()
     if context is not None and context.get_start_method() == "forkserver":
-        multiprocessing.forkserver.ensure_running()      # its imports overlap the partition planning below
+        with environment(child_environment()):
+            multiprocessing.forkserver.ensure_running()      # its imports overlap the partition planning below
     rows = sum(tables.known_rows(t) or 0 for t in plan.reads if t in tables)
     shares = plan_partitions(tables, list(plan.reads), max(2 * workers, 2, -(-rows // PARTITION_ROWS)))
     jobs = [Job(plan, tables.with_sources(share), facilities, grains) for share in shares]
@@ -160,7 +133,8 @@ def _in_processes(jobs: list[Job], workers: int, ctx: multiprocessing.context.Ba
     out: list[PartResult | None] = [None] * len(jobs)
     try:
         # a fresh process per partition: what one partition's work leaves in a process's heap never adds to the next
-        with _caller_script_not_rerun(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=1) as pool, \
+        with _caller_script_not_rerun(), environment(child_environment()), \
+                ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=1) as pool, \
                 bar(len(jobs), "partitions", "part", 1) as progress:
             futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
             for done in as_completed(futures):
@@ -190,7 +164,7 @@ def _on_dask(jobs: list[Job], scheduler: str, workers: int) -> list[PartResult]:
     except ImportError as err:
         raise QCIError("需要安装 Dask：pip install \"qcindicators[dask]\" / scheduler= needs Dask: "
                        "pip install \"qcindicators[dask]\"") from err
-    with _caller_script_not_rerun():    # the nanny spawns worker processes too
+    with _caller_script_not_rerun(), environment(child_environment()):    # the nanny spawns worker processes too
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") \
             if scheduler == "local" else None
     try:
