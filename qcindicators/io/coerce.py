@@ -235,9 +235,9 @@ def _as_float(s: pd.Series, col: ColumnSpec):
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
     """Plain numbers; a comma only as a thousands separator in 1,234,567.89 form (12,34 fails)."""
-    comma = text.str.contains(",", regex=False).fillna(False).astype(bool)
+    comma = text.str.contains(",", regex=False).to_numpy(dtype=bool, na_value=False)
     if comma.any():
-        ok = text.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
+        ok = text.str.fullmatch(_THOUSANDS).to_numpy(dtype=bool, na_value=False)
         text = text.where(~comma, text.where(ok).str.replace(",", "", regex=False))
     return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
 
@@ -255,7 +255,7 @@ def _as_date(s: pd.Series, col: ColumnSpec):
     for shape, fmt in DATE_FORMATS:
         if not parse.any():
             break
-        fits = parse & text.str.fullmatch(shape).fillna(False).astype(bool)
+        fits = parse & text.str.fullmatch(shape).to_numpy(dtype=bool, na_value=False)
         if not fits.any():
             continue
         day = text[fits].str.replace(r"[ T].*$", "", regex=True)
@@ -312,5 +312,5 @@ def _as_bool(s: pd.Series, col: ColumnSpec):
 def _as_period(s: pd.Series, col: ColumnSpec):
     text = s.astype("str").where(s.notna()).str.strip().str.replace(r"\.0$", "", regex=True)
     text = text.str.replace("/", "-", regex=False).str.replace(r"^(\d{4})(\d{2})$", r"\1-\2", regex=True)
-    ok = text.str.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?").fillna(False).astype(bool)
-    return text.where(ok), _present(s) & ~ok.to_numpy()
+    ok = text.str.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?").to_numpy(dtype=bool, na_value=False)
+    return text.where(ok), _present(s) & ~ok

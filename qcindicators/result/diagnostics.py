@@ -7,6 +7,9 @@ from ..display import CSS, html_table
 
 LEDGER_COLUMNS = ["table", "facility_id", "period", "check", "rows", "quantity", "amount", "share", "affects",
                   "message_zh", "message_en"]
+TEXT = pd.Series(["text"]).dtype        # what this pandas makes of text: str under pandas 3, object under 2.2
+LEDGER_DTYPES = {c: {"rows": np.dtype("int64")}.get(c, np.dtype("float64") if c in ("quantity", "amount", "share") else TEXT)
+                 for c in LEDGER_COLUMNS}
 
 
 class Ledger:
@@ -45,12 +48,20 @@ class Ledger:
         """The ledger, one row per (table, facility, period, check, affects): batches summed."""
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in LEDGER_COLUMNS})
-        f = pd.concat(self._parts, ignore_index=True)
+        f = pd.concat([_typed(p) for p in self._parts], ignore_index=True)
         keys = ["table", "facility_id", "period", "check", "affects", "message_zh", "message_en"]
         f = f.groupby(keys, dropna=False, sort=False).agg(rows=("rows", "sum"), quantity=("quantity", lambda q: q.sum(min_count=1)),
                                                            amount=("amount", lambda q: q.sum(min_count=1)),
                                                            share=("share", lambda q: q.sum(min_count=1)))
         return f.reset_index()[LEDGER_COLUMNS]
+
+
+def _typed(part: pd.DataFrame) -> pd.DataFrame:
+    """Every part in the ledger's own dtypes, so concatenating them never depends on which parts happen to be all
+    missing in a column (pandas 2.2 warns and decides differently from pandas 3 when they are)."""
+    if all(part[c].dtype == t for c, t in LEDGER_DTYPES.items()):
+        return part
+    return part.astype(LEDGER_DTYPES)
 
 
 class Diagnostics(pd.DataFrame):
