@@ -8,12 +8,13 @@ rows by integer codes.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
 from ..codes import codes_against
-from .names import candidate_atcs
+from .names import candidate_atcs, china_only, kin_atcs
 from .reference import G_TO_MU, MASS, MU_TO_G, UNITS, ddd_table, in_scope
 from .spec_strings import PACK_UNITS, pack_count, parse_spec
 
@@ -65,9 +66,12 @@ def _pick_ddd(atc: str, adm: str | None, table, name=None) -> tuple[float, str, 
 def _atc_for(row, adm: str | None, table) -> tuple[str | None, str, str | None, list[str]]:
     """(atc, where it came from, problem, candidates the name matched)."""
     atc = row.get("atc_code")
-    if isinstance(atc, str) and atc.strip():
-        return atc.strip().upper(), "dictionary", None, []
-    cands = candidate_atcs(row.get("generic_name") or "")
+    if isinstance(atc, str) and atc.strip():      # full-width Ｊ０１ＤＤ０４ from a Chinese input method is J01DD04
+        return unicodedata.normalize("NFKC", atc).strip().upper(), "dictionary", None, []
+    name = row.get("generic_name") or ""
+    if china_only(name):
+        return None, "", "no_atc", []
+    cands = candidate_atcs(name)
     if len(cands) > 1 and adm is not None:
         cands = [c for c in cands if any(r[0] == adm for r in table.get(c, []))]
     if len(cands) == 1:
@@ -99,8 +103,9 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
     grade = row.get("antibacterial_class")
     grade = grade if isinstance(grade, str) else None
     # graded by the hospital (分级) or named like one: an antibacterial we must account for
-    antibacterial = in_scope(atc, include_optional) or (
-        atc is None and (grade is not None or any(in_scope(c, include_optional) for c in cands)))
+    name = row.get("generic_name") or ""
+    antibacterial = in_scope(atc, include_optional) or (atc is None and (
+        grade is not None or china_only(name) or any(in_scope(c, include_optional) for c in [*cands, *kin_atcs(name)])))
     own_ddd, own_unit = row.get("ddd"), row.get("ddd_unit")
     if isinstance(own_unit, str) and own_ddd is not None and not pd.isna(own_ddd):
         ddd, ddd_unit, ddd_source = float(own_ddd), own_unit, "dictionary"
@@ -121,7 +126,8 @@ def resolve_row(row: dict, table, include_optional: bool = False) -> dict:
     per_pack = 1.0
     if row.get("dispensing_unit") == "pack" or (isinstance(row.get("dispensing_unit"), str)
                                                  and row["dispensing_unit"].strip() in PACK_UNITS):
-        per_pack = pack_count(row.get("spec"))
+        dispensed = row["dispensing_unit"].strip()
+        per_pack = pack_count(row.get("spec"), dispensed if dispensed in PACK_UNITS else None)
         if math.isnan(per_pack):
             sproblem = sproblem or "pack_size_unknown"
     problem = problem or sproblem

@@ -44,10 +44,26 @@ def parse_spec(spec: str | None, combination: bool = False) -> tuple[float, str,
 PACK_UNITS = ("盒", "袋", "板", "包")
 
 
-def pack_count(spec: str | None) -> float:
-    """Smallest units per pack: '0.25g*24粒' → 24, '0.25g×12片/盒' → 12, '10支/盒' → 10; NaN when not stated."""
+_SMALLEST = "粒|片|支|瓶|袋|丸|枚|贴"
+
+
+def pack_count(spec: str | None, unit: str | None = None) -> float:
+    """Smallest units per dispensed pack: '0.25g*24粒' → 24, '0.25g×12片/盒' → 12, '10支/盒' → 10, and through
+    every level of a nested pack: '0.25g*12粒*2板' → 24 a box (12 a board), '6片/板*2板/盒' → 12 a box.
+    `unit` is the dispensing unit (盒, 板, …): a nested pack is counted down to it. NaN when not stated."""
     if not spec:
         return float("nan")
     s = str(spec).replace("×", "*").replace("x", "*").replace("X", "*").replace(" ", "")
-    m = re.search(r"\*(\d+)\s*(粒|片|支|瓶|袋|丸|枚|贴)", s) or re.search(r"(\d+)\s*(粒|片|支|瓶|丸|枚)/(盒|袋|板|包)", s)
-    return float(m.group(1)) if m else float("nan")
+    m = re.search(rf"\*(\d+)({_SMALLEST})", s) or re.search(rf"(\d+)({_SMALLEST})/({'|'.join(PACK_UNITS)})", s)
+    if not m:
+        return float("nan")
+    count = float(m.group(1))
+    inner = m.group(3) if m.re.groups == 3 else None        # what the smallest units come in: 6片/板 → 板
+    if unit is not None and unit == inner:
+        return count
+    # the levels above: *2板, 2板/盒 — each multiplies, until the dispensing unit's own level
+    for n, level in re.findall(rf"(?:\*|^|/)(\d+)({'|'.join(PACK_UNITS)})", s[m.end():]):
+        if unit is not None and level == unit:
+            break
+        count *= float(n)
+    return count

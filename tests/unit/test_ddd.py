@@ -107,3 +107,35 @@ def test_hospital_ddd_overrides_reference():
     r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", "generic_name": "硫酸依替米星氯化钠注射液", "route": "parenteral",
                                           "spec": "100ml:0.1g", "antibacterial_class": "限制使用级", "ddd": 0.3, "ddd_unit": "g"}])).iloc[0]
     assert r["is_antibacterial"] and r["ddd_source"] == "dictionary" and r["ddd_per_unit"] == pytest.approx(1 / 3)
+
+
+# An antibacterial the name table cannot map is reported without a DDD (reference README: "a drug line without
+# one is reported, never silently counted as zero") — with or without the hospital's 分级 column.
+@pytest.mark.parametrize("name", ["注射用硫酸依替米星", "注射用头孢硫脒", "吗啉硝唑氯化钠注射液", "注射用美洛西林钠舒巴坦钠",
+                                  "注射用盐酸去甲万古霉素", "左奥硝唑氯化钠注射液"])
+def test_an_antibacterial_without_a_who_code_is_an_antibacterial_without_a_ddd(name):
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", "generic_name": name, "route": "parenteral",
+                                          "spec": "0.5g"}])).iloc[0]
+    assert r["is_antibacterial"] and r["problem"] == "no_atc" and math.isnan(r["ddd_per_unit"])
+
+
+@pytest.mark.parametrize("row,atc,per_unit", [
+    # 左旋氧氟沙星 is levofloxacin (0.5 g), not ofloxacin (0.4 g): 0.1 g a tablet → 0.2 DDD
+    ({"generic_name": "盐酸左旋氧氟沙星片", "route": "oral", "spec": "0.1g"}, "J01MA12", 0.2),
+    # an ATC typed in full-width characters
+    ({"generic_name": "头孢曲松", "atc_code": "Ｊ０１ＤＤ０４", "route": "parenteral", "spec": "1g"}, "J01DD04", 0.5),
+    # nested packs dispensed by the box: 0.25 g × 12 capsules × 2 boards = 6 g → 4 DDD of amoxicillin (1.5 g)
+    ({"generic_name": "阿莫西林胶囊", "route": "oral", "spec": "0.25g*12粒*2板", "dispensing_unit": "盒"}, "J01CA04", 4.0),
+    ({"generic_name": "阿莫西林胶囊", "route": "oral", "spec": "0.25g*12粒*2板", "dispensing_unit": "板"}, "J01CA04", 2.0),
+    ({"generic_name": "阿莫西林胶囊", "route": "oral", "spec": "0.25g 6粒/板*2板/盒", "dispensing_unit": "盒"}, "J01CA04", 2.0),
+])
+def test_names_units_and_packs_that_used_to_give_another_number(row, atc, per_unit):
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", **row}])).iloc[0]
+    assert r["atc_code"] == atc and r["problem"] is None
+    assert r["ddd_per_unit"] == pytest.approx(per_unit)
+
+
+def test_a_topical_silver_salt_is_not_taken_for_its_sulfonamide():
+    r = resolve_dictionary(pd.DataFrame([{"drug_code": "X", "generic_name": "磺胺嘧啶银乳膏", "route": "topical",
+                                          "spec": "1%:40g"}])).iloc[0]
+    assert not r["is_antibacterial"]
