@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputDataError
@@ -22,8 +25,21 @@ def dataset_files(folder: Path) -> tuple[Path, ...]:
 
 
 def path_keys(folder: Path, file: Path) -> dict[str, str]:
-    """Hive partition keys of a file: drug_orders/facility_id=F01/part-0.parquet → {"facility_id": "F01"}."""
-    return dict(part.split("=", 1) for part in file.relative_to(folder).parts[:-1] if "=" in part)
+    """Hive partition keys of a file: drug_orders/facility_id=F01/part-0.parquet → {"facility_id": "F01"}.
+    Values are URL-decoded as Arrow writes them (facility_id=%E5%8C%BB%E9%99%A2%2FA is 医院/A)."""
+    keys = (part.split("=", 1) for part in file.relative_to(folder).parts[:-1] if "=" in part)
+    return {k: unquote(v) for k, v in keys}
+
+
+def _agrees_with_folder(column: pa.ChunkedArray, key: str, value: str, file: Path) -> None:
+    """A file whose own column says another value than its folder is ambiguous: which one is the row's?"""
+    text = pc.cast(column, pa.string()) if not pa.types.is_string(column.type) else column
+    if pc.any(pc.not_equal(text, value)).as_py():
+        other = pc.filter(text, pc.not_equal(text, value))[0].as_py()
+        raise InputDataError(
+            f"{file}: 文件中的 {key} 列（如 {other!r}）与所在目录 {key}={value} 不一致，无法确定各行归属 / the file's own "
+            f"{key} column (e.g. {other!r}) contradicts its folder {key}={value}: which one a row belongs to is ambiguous. "
+            f"Rewrite the dataset with `qci partition`.")
 
 
 @dataclass
@@ -59,8 +75,12 @@ class ParquetPieces:
         return names + [k for k in path_keys(self.folder, first) if k not in names]
 
     def _frame(self, file: Path, table, headers: list[str] | None) -> pd.DataFrame:
+        keys = path_keys(self.folder, file)
+        for key, value in keys.items():
+            if key in table.column_names:
+                _agrees_with_folder(table.column(key), key, value, file)
         frame = table.to_pandas(date_as_object=False, ignore_metadata=True)
-        for key, value in path_keys(self.folder, file).items():
+        for key, value in keys.items():
             if key not in frame.columns and (headers is None or key in headers):
                 frame[key] = pd.Series([value] * len(frame), dtype=object)
         return frame

@@ -195,3 +195,27 @@ def test_a_large_key_is_checked_a_share_of_facilities_at_a_time_with_the_same_ro
     shared = table_checks._key_failures(tables, "discharges")
     assert len(whole) == 2
     pd.testing.assert_frame_equal(shared.sort_values("row").reset_index(drop=True), whole.sort_values("row").reset_index(drop=True))
+
+
+def _one_facility(fid: str) -> dict:
+    return {"facilities": pd.DataFrame({"facility_id": [fid], "level": [3], "facility_type": ["general"], "ownership": ["public"]}),
+            "discharges": pd.DataFrame({"encounter_id": ["E1", "E2"], "facility_id": fid, "admit_date": "2024-06-01",
+                                        "discharge_date": "2024-06-05", "total_cost": [1000.0, 3000.0]})}
+
+
+def test_a_facility_id_with_a_slash_or_a_space_comes_back_from_its_folder(tmp_path):
+    """Arrow URL-encodes a Hive folder's value (医院/A → %E5%8C%BB%E9%99%A2%2FA): read back decoded."""
+    for fid in ("医院/A", "F 01"):
+        out = qci.write_partitioned(_one_facility(fid), tmp_path / fid.replace("/", "_"))
+        got = qci.compute(out, ["inpatient_cost_per_discharge"], by="facility_id", period="month").to_frame()
+        assert got["facility_id"].tolist() == [fid] and got["value"].tolist() == [2000.0]
+
+
+def test_a_file_whose_column_contradicts_its_folder_is_refused(tmp_path):
+    tables = _one_facility("F1")
+    tables["facilities"] = pd.concat([tables["facilities"], tables["facilities"].assign(facility_id="F2")])
+    (tmp_path / "discharges" / "facility_id=F1").mkdir(parents=True)
+    tables["facilities"].to_parquet(tmp_path / "facilities.parquet", index=False)
+    tables["discharges"].assign(facility_id="F2").to_parquet(tmp_path / "discharges" / "facility_id=F1" / "part-0.parquet")
+    with pytest.raises(qci.InputDataError, match="contradicts its folder facility_id=F1"):
+        qci.compute(qci.read_tables(tmp_path), ["inpatient_cost_per_discharge"], period="month")
