@@ -257,8 +257,9 @@ class _ScanBatch:
 
     def _periods_at(self, grain: str) -> tuple[np.ndarray, np.ndarray]:
         if self.scan.table == "facility_periods":
-            codes, too_coarse = reported_period_codes(self.frame["period"], grain)
-            reason = np.where(too_coarse, Unplaced.PERIOD_TOO_COARSE, np.where(codes < 0, Unplaced.MISSING_PERIOD_DATE, 0))
+            codes, too_coarse, superseded = reported_period_codes(self.frame["period"], grain, self.fac)
+            reason = np.select([too_coarse, superseded, codes < 0],
+                               [Unplaced.PERIOD_TOO_COARSE, Unplaced.SUPERSEDED_BY_ANNUAL, Unplaced.MISSING_PERIOD_DATE], 0)
         else:
             codes = to_grain(self._month_codes(), grain)
             missing = Unplaced.NO_PARENT_DISCHARGE if self.scan.basis.startswith("discharges.") else Unplaced.MISSING_PERIOD_DATE

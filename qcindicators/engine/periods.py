@@ -41,10 +41,12 @@ def label(code: int, grain: str) -> str:
     return f"{1970 + code // 12}-{code % 12 + 1:02d}"
 
 
-def reported_period_codes(period: pd.Series, grain: str) -> tuple[np.ndarray, np.ndarray]:
-    """facility_periods.period ('YYYY' or 'YYYY-MM') → (codes, too_coarse mask).
+def reported_period_codes(period: pd.Series, grain: str, fac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """facility_periods.period ('YYYY' or 'YYYY-MM') → (codes, too_coarse mask, superseded mask).
 
-    An annual row cannot be split into months or quarters: it is reported, not spread.
+    An annual row cannot be split into months or quarters: it is reported, not spread. A facility that reported
+    a year both whole and by month is counted once at period='year', from its annual row: the monthly rows of that
+    year are `superseded` (reported, not added to it).
     """
     text = period.astype("str").where(period.notna(), "").to_numpy(dtype=str)
     year = pd.to_numeric(pd.Series(text).str.slice(0, 4), errors="coerce").to_numpy()
@@ -53,4 +55,8 @@ def reported_period_codes(period: pd.Series, grain: str) -> tuple[np.ndarray, np
     months = np.where(np.isnan(year), -1, (np.nan_to_num(year) - 1970) * 12 + np.nan_to_num(month, nan=1) - 1).astype(np.int64)
     codes = to_grain(months, grain)
     too_coarse = annual & (grain != "year")
-    return np.where(too_coarse | np.isnan(year), -1, codes), too_coarse
+    superseded = np.zeros(len(text), bool)
+    if grain == "year" and annual.any():
+        fac_year = fac.astype(np.int64) * 10_000 + np.nan_to_num(year).astype(np.int64)
+        superseded = ~annual & ~np.isnan(year) & np.isin(fac_year, fac_year[annual])
+    return np.where(too_coarse | superseded | np.isnan(year), -1, codes), too_coarse, superseded

@@ -12,6 +12,7 @@ class Unplaced(IntEnum):
     PERIOD_TOO_COARSE = 4
     DATE_OUT_OF_RANGE = 5
     COUNTY_MISSING = 6
+    SUPERSEDED_BY_ANNUAL = 7
 
     @property
     def check(self) -> str:
@@ -29,6 +30,9 @@ MESSAGES = {
                                    "no discharge for this stay (still in hospital): not counted on the discharge-cohort basis"),
     Unplaced.PERIOD_TOO_COARSE: ("年度填报数据不能拆分为月或季度，未使用",
                                  "annual rows cannot be split into months or quarters; ask for period='year'"),
+    Unplaced.SUPERSEDED_BY_ANNUAL: ("同一机构同年已有年度填报数据，按年统计时使用年度数据，月度数据未再累加",
+                                    "the facility also reported the whole year: at period='year' its annual row is "
+                                    "used and these monthly rows are not added to it"),
     Unplaced.DATE_OUT_OF_RANGE: ("日期不在 1970–2100 年之间，未使用", "date outside 1970–2100; not used"),
     Unplaced.COUNTY_MISSING: ("区县为空，无法按区县归组", "county missing: the row cannot be placed in a county group"),
 }

@@ -184,6 +184,20 @@ def test_annual_report_asked_by_month_is_reported():
     assert d[d["check"] == "period_too_coarse"]["rows"].sum() == 3 * 2   # 3 rows, seen by both measures
 
 
+def test_a_year_reported_whole_and_by_month_is_counted_once_from_its_annual_row():
+    """F1 reports 2024 as a whole (1e8) and January, February besides (1e7 each): the year is 1e8, not 1.2e8."""
+    fp = pd.DataFrame({"facility_id": "F1", "period": ["2023", "2024", "2024-01", "2024-02"],
+                       "medical_revenue": [1e8, 1e8, 1e7, 1e7]})
+    r = qci.compute({"facilities": facilities(), "facility_periods": fp}, ["medical_revenue_growth"], period="year")
+    row = r.to_frame().set_index("period").loc["2024"]
+    assert (row["numerator"], row["denominator"], row["value"]) == (1e8, 1e8, 0.0)
+    d = r.diagnostics
+    assert d.loc[d["check"] == "superseded_by_annual", "rows"].sum() == 2
+    # by month, the annual rows are the ones set aside, the monthly ones count
+    m = qci.compute({"facilities": facilities(), "facility_periods": fp}, ["medical_revenue_growth"], period="month")
+    assert m.diagnostics.loc[m.diagnostics["check"] == "period_too_coarse", "rows"].sum() == 2
+
+
 def test_unit_share_of_facilities_meeting_target():
     t = staffing_tables()
     t["facility_periods"].loc[1, "open_beds"] = 500   # F2: 0 staff for 500 beds -> 0 < 1, not met
