@@ -131,8 +131,7 @@ class FileSource:
             raise InputDataError(f"文件为空 / empty file: {self.path}")
         with unreadable_as_input_error(self.path):
             if self.kind == "xlsx":
-                frame = pd.read_excel(self.path, dtype=str, na_values=NA_VALUES, keep_default_na=False)
-                header = pd.read_excel(self.path, header=None, nrows=1, dtype=str).iloc[0].tolist()
+                frame, header = _workbook(self.path)
             else:
                 self.encoding = detect_encoding(self.path)
                 check_csv_shape(self.path)
@@ -157,6 +156,25 @@ class FileSource:
             raise InputDataError(f"文件为空 / empty file: {self.path}") from None
 
 
+def _workbook(path: Path) -> tuple[pd.DataFrame, list]:
+    """The table of a workbook: its one sheet with data, or the sheets that share one header, one after the other
+    (a month a sheet). Sheets with data under different headers are refused: which holds the table is not ours
+    to guess (pandas alone reads the first sheet and drops the others without a word)."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, na_values=NA_VALUES, keep_default_na=False)
+    heads = pd.read_excel(path, sheet_name=None, header=None, nrows=1, dtype=str)
+    full = [name for name, f in sheets.items() if f.columns.size and len(f)] or list(sheets)[:1]
+    headers = {name: [str(h).strip() for h in heads[name].iloc[0].tolist()] if len(heads[name]) else [] for name in full}
+    first = headers[full[0]]
+    differ = [name for name in full if headers[name] != first]
+    if differ:
+        raise InputDataError(
+            f"{path.name}: 多个工作表含有数据但表头不同（{', '.join(map(str, full))}），无法确定哪一个是数据表；请只保留数据表，"
+            f"或使各表表头一致 / several sheets hold data under different headers ({', '.join(map(str, full))}): which one "
+            f"is the table is ambiguous — keep only the data sheet(s), with one header")
+    frame = sheets[full[0]] if len(full) == 1 else pd.concat([sheets[n] for n in full], ignore_index=True)
+    return frame, heads[full[0]].iloc[0].tolist() if len(heads[full[0]]) else []
+
+
 def _undecodable_line(path: Path, encoding: str) -> int:
     """1-based line of the first byte that does not decode."""
     data = path.read_bytes()
@@ -170,6 +188,11 @@ def _undecodable_line(path: Path, encoding: str) -> int:
 def _refuse_duplicate_headers(path: Path, header: list) -> None:
     """pandas renames a repeated header to 'x.1'; a repeated header is ambiguous, so it is refused."""
     seen = pd.Series([str(h).strip() for h in header])
+    blank = seen.isin(["", "nan", "None"]) | pd.Series(header).isna().to_numpy()
+    if blank.sum() > 1:
+        raise InputDataError(f"{path.name}: 表头行有多个空单元格——表头上方是否还有标题行？请删去标题行，使第一行为表头 / "
+                             f"the header row has {int(blank.sum())} empty cells: is there a title row above the header? "
+                             f"The first row must be the header")
     dup = sorted(set(seen[seen.duplicated()]))
     if dup:
         raise InputDataError(f"{path.name}: 表头重复 / duplicate header(s): {', '.join(dup)}")

@@ -136,3 +136,41 @@ def test_blank_as_missing_on_arrow_strings_is_strip_in_tokens(values, cut):
     s = pd.Series(values, dtype="string[pyarrow]").iloc[cut:]        # a slice: Arrow offsets that do not start at 0
     expected = [v is None or v.strip() in NULL_TOKENS for v in values[cut:]]
     assert blank_as_missing(s).isna().tolist() == expected
+
+
+def _stays(ids, start, costs):
+    return pd.DataFrame({"住院流水号": ids, "机构代码": "F1", "入院日期": start, "出院日期": start, "住院总费用": costs})
+
+
+def _facility(folder):
+    pd.DataFrame({"facility_id": ["F1"], "level": [3], "facility_type": ["general"], "ownership": ["public"]}).to_csv(
+        folder / "facilities.csv", index=False)
+
+
+def test_a_workbook_of_monthly_sheets_with_one_header_reads_every_sheet(tmp_path):
+    """pandas reads the first sheet only: July would have vanished without a word."""
+    _facility(tmp_path)
+    with pd.ExcelWriter(tmp_path / "discharges.xlsx") as w:
+        _stays(["E1", "E2"], "2024-06-01", [1000.0, 3000.0]).to_excel(w, sheet_name="6月", index=False)
+        _stays(["E3", "E4"], "2024-07-01", [5000.0, 7000.0]).to_excel(w, sheet_name="7月", index=False)
+        pd.DataFrame().to_excel(w, sheet_name="空白", index=False)
+    row = qci.compute(qci.read_tables(tmp_path), ["inpatient_cost_per_discharge"], period="year").to_frame().iloc[0]
+    assert (row["numerator"], row["denominator"], row["value"]) == (16000.0, 4, 4000.0)
+
+
+def test_a_workbook_whose_sheets_hold_different_tables_is_refused(tmp_path):
+    _facility(tmp_path)
+    with pd.ExcelWriter(tmp_path / "discharges.xlsx") as w:
+        pd.DataFrame({"说明": ["本表为 2024 年出院病人"]}).to_excel(w, sheet_name="说明", index=False)
+        _stays(["E1"], "2024-06-01", [1000.0]).to_excel(w, sheet_name="数据", index=False)
+    with pytest.raises(InputDataError, match="several sheets hold data under different headers"):
+        qci.read_tables(tmp_path).load("discharges")
+
+
+def test_a_title_row_above_the_header_is_named_as_such(tmp_path):
+    _facility(tmp_path)
+    with pd.ExcelWriter(tmp_path / "discharges.xlsx") as w:
+        pd.DataFrame([["2024 年出院病人"]]).to_excel(w, index=False, header=False)
+        _stays(["E1"], "2024-06-01", [1000.0]).to_excel(w, index=False, startrow=1)
+    with pytest.raises(InputDataError, match="title row above the header"):
+        qci.read_tables(tmp_path).load("discharges")
