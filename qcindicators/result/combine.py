@@ -33,6 +33,14 @@ class Grid:
     flags: np.ndarray
 
 
+def _lagged(grid: np.ndarray, lag: int, fill) -> np.ndarray:
+    """Each cell's value `lag` periods earlier (`fill` before the window)."""
+    out = np.full(grid.shape, fill, dtype=grid.dtype)
+    if lag < grid.shape[1]:
+        out[:, lag:] = grid[:, :-lag]
+    return out
+
+
 class Combiner:
     """One grouping and one period grain of a plan's partials → indicator grids and the tidy rows."""
 
@@ -108,7 +116,7 @@ class Combiner:
                 if isinstance(node, IndicatorNode):
                     store[node.id] = self._ratio(node, at_groups)
                 elif isinstance(node, GrowthNode):
-                    store[node.id] = self._growth(node, store[node.base])
+                    store[node.id] = self._growth(node, store[node.base], at_groups)
                 else:
                     store[node.id] = self._unit_share(node, at_groups)
 
@@ -141,19 +149,26 @@ class Combiner:
                     np.zeros((self.F, self.P)))
         return (self._rollup(marks) if at_groups else marks) > 0
 
-    def _growth(self, node: GrowthNode, base: Grid) -> Grid:
+    def _growth(self, node: GrowthNode, base: Grid, at_groups: bool) -> Grid:
         lag = YOY_LAG[self.partials.grain] if node.lag == "yoy" else 1
-        prior = np.full(base.value.shape, np.nan)
-        prior_present = np.zeros(base.value.shape, bool)
-        if lag < self.P:
-            prior[:, lag:] = base.value[:, :-lag]
-            prior_present[:, lag:] = base.present[:, :-lag]
+        prior, prior_present = _lagged(base.value, lag, np.nan), _lagged(base.present, lag, False)
         cur = base.value
         zero = prior == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(zero | np.isnan(prior), np.nan, (cur - prior) / np.where(zero, 1, prior) * 100)
         flags = where(~prior_present | np.isnan(prior) & ~zero, Flag.NO_PRIOR_PERIOD) | where(zero, Flag.ZERO_DENOMINATOR)
+        if at_groups and not self.facility_grain:
+            flags |= where(self._members_changed(node, lag), Flag.MEMBERS_CHANGED)
         return Grid(cur, prior, value, base.present.copy(), flags * base.present)
+
+    def _members_changed(self, node: GrowthNode, lag: int) -> np.ndarray:
+        """Groups with a member present in one of the two periods only (a new hospital, one that stopped
+        reporting): their growth compares different sets of facilities, which the number alone hides."""
+        present = self.fac_grids[node.base].present
+        compared = np.zeros(present.shape, bool)
+        compared[:, lag:] = True
+        differ = (present != _lagged(present, lag, False)) & compared
+        return self._rollup(differ.astype(float)) > 0
 
     def _unit_share(self, node: UnitShareNode, at_groups: bool) -> Grid:
         base = self.fac_grids[node.base]

@@ -13,6 +13,7 @@ class Flag(IntFlag):
     TARGET_VARIES_IN_GROUP = 8
     ATTRIBUTE_NEEDS_FACILITY_GRAIN = 16
     IMPLAUSIBLE_VALUE = 32
+    MEMBERS_CHANGED = 64        # a group's growth over facilities not all present in both periods
 
     @property
     def text(self) -> str:

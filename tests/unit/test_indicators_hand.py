@@ -212,3 +212,17 @@ def test_float_noise_never_decides_met():
     t = UnitTargets(np.array([40.0, 40.0]), np.array([0, 1]), np.zeros(2, bool))     # <= 40, >= 40
     v = np.array([[40.000000000001, 40.1], [39.999999999999, 39.9]])
     assert judge(v, t).tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+def test_a_groups_growth_over_members_not_in_both_years_is_flagged():
+    """County C1: F1 in 2023 and 2024 (1000 each), F2 only in 2024 (5000). The county's cost per discharge goes
+    1000 → 3000 (+200 %) only because F2 joined: flagged members_changed. County C2 (F3, both years) is not."""
+    fac = facilities()[["facility_id", "level", "facility_type", "ownership"]].assign(county=["C1", "C1", "C2"])
+    dis = pd.DataFrame({"encounter_id": ["A1", "A2", "B1", "C1", "C2"], "facility_id": ["F1", "F1", "F2", "F3", "F3"],
+                        "admit_date": ["2023-03-01", "2024-03-01", "2024-03-01", "2023-03-01", "2024-03-01"],
+                        "discharge_date": ["2023-03-05", "2024-03-05", "2024-03-05", "2023-03-05", "2024-03-05"],
+                        "total_cost": [1000.0, 1000.0, 5000.0, 800.0, 1000.0]})
+    r = qci.compute({"facilities": fac, "discharges": dis}, ["inpatient_cost_per_discharge_growth"], period="year",
+                    by=[["county"]]).to_frame().set_index(["county", "period"])
+    assert r.loc[("C1", "2024"), "value"] == pytest.approx(200.0) and r.loc[("C1", "2024"), "flags"] == "members_changed"
+    assert r.loc[("C2", "2024"), "value"] == pytest.approx(25.0) and r.loc[("C2", "2024"), "flags"] == ""
