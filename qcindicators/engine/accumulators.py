@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import add_counts
-from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, unique_triples
+from .partials import CountyArrays, Distinct, PartialKey, Partials, Role, months_union, unique_triples
 
 
 class LabelRegistry:
@@ -76,6 +76,7 @@ class GrainAccumulator:
         self.flat: dict[PartialKey, np.ndarray] = {}
         self.by_county: dict[str, dict[PartialKey, np.ndarray]] = {}
         self.distinct: dict[str, list[Distinct]] = {}
+        self.months: dict[str, tuple[int, int]] = {}
 
     def _is_max(self, key: PartialKey) -> bool:
         return key.role is Role.VALUE and self.aggs[key.measure] == "max"
@@ -109,6 +110,10 @@ class GrainAccumulator:
             for key, arr in store.items():
                 store[key] = _widened(arr, shift, new_p, self._fill(key))
         self.lo, self.P = new_lo, new_p
+
+    def saw_months(self, measures: list[str], first: int, last: int) -> None:
+        """The measures' table held rows from month `first` to `last` (a batch's span; see Partials.months)."""
+        self.months = months_union(self.months, {m: (first, last) for m in measures})
 
     def add(self, measure: str, role: Role, cells: np.ndarray, values: np.ndarray | None = None) -> None:
         """Add rows at `cells` (from cells_of; a count when `values` is None)."""
@@ -163,7 +168,8 @@ class GrainAccumulator:
     def partials(self) -> Partials:
         U = self.n_units
         out = Partials(U, self.grain, dict(self.aggs), unsupported=set(self.unsupported),
-                       units=None if self.cells is None else self.cells.frame(), lo=self.lo, width=self.P)
+                       units=None if self.cells is None else self.cells.frame(), lo=self.lo, width=self.P,
+                       months=dict(self.months))
         for key, arr in self.flat.items():
             arr = np.concatenate([arr, np.full(U * self.P - arr.size, self._fill(key))]).reshape(U, self.P)
             out.arrays[key] = np.where(np.isinf(arr), np.nan, arr) if self._is_max(key) else arr

@@ -29,7 +29,7 @@ from .expr_eval import as_mask, as_values, evaluate
 from .implausible import implausible_rows, report_implausible
 from .links import PendingKeys
 from .partials import PartialKey, Partials, Role, union_window
-from .periods import SPAN, label, reported_period_codes, to_grain
+from .periods import SPAN, label, reported_months, reported_period_codes, to_grain
 from .reasons import Unplaced
 
 BATCH_ROWS = 1 << 20
@@ -147,6 +147,9 @@ class _ScanBatch:
         self._by_grain: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def run(self, accs: dict[tuple, GrainAccumulator], counties: LabelRegistry) -> None:
+        span = self._month_span()
+        for acc in accs.values() if span else ():
+            acc.saw_months([m.key for m in self.scan.measures], *span)
         for i, ((grain, unit_col), acc) in enumerate(accs.items()):
             periods, reason = self._periods(grain)
             reason = np.where(self.fac < 0, Unplaced.UNKNOWN_FACILITY, reason)
@@ -248,6 +251,15 @@ class _ScanBatch:
             else:
                 self._months = self.get.months(self.scan.basis)
         return self._months
+
+    def _month_span(self) -> tuple[int, int] | None:
+        """First and last month of the batch's rows that a period can take (Partials.months)."""
+        if self.scan.table == "facility_periods":
+            first, last = reported_months(self.frame["period"])
+        else:
+            first = last = self._month_codes()
+        ok = self.good & (first >= 0) & (self.fac >= 0)
+        return (int(first[ok].min()), int(last[ok].max())) if ok.any() else None
 
     def _periods(self, grain: str) -> tuple[np.ndarray, np.ndarray]:
         """(absolute period code per row, Unplaced reason per row), once per grain."""

@@ -137,6 +137,9 @@ class Partials:
     county: dict[str, CountyArrays] = field(default_factory=dict)
     units: pd.DataFrame | None = None      # cells: their facility (position) and label; None at facility grain
     unsupported: set[str] = field(default_factory=set)      # measures that have no value at this grain
+    # measure key → (first, last) month code of the rows its table held, region-wide: a period not wholly inside
+    # is one the data covers in part only (flag partial_period)
+    months: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     lo: int = 0                    # the arrays hold the periods lo … lo + cols − 1 of the absolute axis
     width: int | None = None       # their number of columns (None: the rest of the axis)
@@ -203,7 +206,8 @@ class Partials:
         if self.units is not None:
             return self._stacked(other)
         out = Partials(self.n_facilities, self.grain, {**self.aggs, **other.aggs},
-                       unsupported=self.unsupported | other.unsupported, lo=lo, width=width)
+                       unsupported=self.unsupported | other.unsupported, lo=lo, width=width,
+                       months=months_union(self.months, other.months))
         for key in set(self.arrays) | set(other.arrays):
             a, b = self.array(key.measure, key.role), other.array(key.measure, key.role)
             out.arrays[key] = np.fmax(a, b) if out.aggs.get(key.measure) == "max" and key.role is Role.VALUE else a + b
@@ -223,7 +227,8 @@ class Partials:
         n = self.n_facilities
         out = Partials(n + other.n_facilities, self.grain, {**self.aggs, **other.aggs},
                        units=pd.concat([self.units, other.units], ignore_index=True),
-                       unsupported=self.unsupported | other.unsupported, lo=self.lo, width=self.width)
+                       unsupported=self.unsupported | other.unsupported, lo=self.lo, width=self.width,
+                       months=months_union(self.months, other.months))
         for key in set(self.arrays) | set(other.arrays):
             out.arrays[key] = np.vstack([self.array(key.measure, key.role), other.array(key.measure, key.role)])
         for key in set(self.distinct) | set(other.distinct):
@@ -231,6 +236,14 @@ class Partials:
             shifted = b and b.shifted(n)
             out.distinct[key] = shifted if a is None else (a if b is None else a.merged(shifted))
         return out
+
+
+def months_union(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The months two parts' rows span, measure by measure: from the earlier first to the later last."""
+    out = dict(a)
+    for key, (first, last) in b.items():
+        out[key] = (min(first, out[key][0]), max(last, out[key][1])) if key in out else (first, last)
+    return out
 
 
 def _merged_county(a: CountyArrays | None, b: CountyArrays | None, agg: str, labels: list[str]) -> CountyArrays:

@@ -41,6 +41,17 @@ def label(code: int, grain: str) -> str:
     return f"{1970 + code // 12}-{code % 12 + 1:02d}"
 
 
+def reported_months(period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """facility_periods.period → (first, last month code) each row covers: a year its twelve months, a month
+    itself; −1 where not a period."""
+    text = period.astype("str").where(period.notna(), "").to_numpy(dtype=str)
+    year = pd.to_numeric(pd.Series(text).str.slice(0, 4), errors="coerce").to_numpy()
+    month = pd.to_numeric(pd.Series(text).str.slice(5, 7), errors="coerce").to_numpy()
+    first = np.where(np.isnan(year), -1, (np.nan_to_num(year) - 1970) * 12 + np.nan_to_num(month, nan=1) - 1)
+    last = np.where(np.isnan(month) & ~np.isnan(year), first + 11, first)
+    return first.astype(np.int64), last.astype(np.int64)
+
+
 def reported_period_codes(period: pd.Series, grain: str, fac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """facility_periods.period ('YYYY' or 'YYYY-MM') → (codes, too_coarse mask, superseded mask).
 

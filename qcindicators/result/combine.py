@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..compile.plan import GrowthNode, IndicatorNode, Plan, UnitShareNode
 from ..engine.partials import PartialKey, Partials, Role
-from ..engine.periods import YOY_LAG, label
+from ..engine.periods import MONTHS_PER, YOY_LAG, label
 from ..spec.expr import to_text
 from ..spec.model import TargetSetSpec
 from ..stats.intervals import interval, interval_method
@@ -141,7 +141,20 @@ class Combiner:
         if spec.plausible_max is not None:
             flags |= where(value > spec.plausible_max * (1 + 1e-9), Flag.IMPLAUSIBLE_VALUE)
         flags |= where(self._implausible_rows(node, at_groups), Flag.IMPLAUSIBLE_VALUE)
+        flags |= where(self._partial_columns(node.numerator + node.denominator)[None, :] & present, Flag.PARTIAL_PERIOD)
         return Grid(num, den, value, present, flags)
+
+    def _partial_columns(self, keys: tuple[str, ...]) -> np.ndarray:
+        """Periods the measures' data covers in part only: not wholly inside the months every measure's table
+        spans, region-wide (data up to February makes its year partial; drug lines that end before the stays
+        make the later months of a ratio of the two partial)."""
+        spans = [self.partials.months[k] for k in keys if k in self.partials.months]
+        if not spans:
+            return np.zeros(self.P, bool)
+        first, last = max(s[0] for s in spans), min(s[1] for s in spans)
+        k = MONTHS_PER[self.partials.grain]
+        period = self.p0 + np.arange(self.P)
+        return (period * k < first) | (period * k + k - 1 > last)
 
     def _implausible_rows(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
         """Cells whose measures used a row of implausible magnitude (a 400-day stay): flagged implausible_value."""
@@ -159,6 +172,8 @@ class Combiner:
         flags = where(~prior_present | np.isnan(prior) & ~zero, Flag.NO_PRIOR_PERIOD) | where(zero, Flag.ZERO_DENOMINATOR)
         if at_groups and not self.facility_grain:
             flags |= where(self._members_changed(node, lag), Flag.MEMBERS_CHANGED)
+        partial = (base.flags & Flag.PARTIAL_PERIOD) != 0          # this period's or the one compared with
+        flags |= where(partial | _lagged(partial, lag, False), Flag.PARTIAL_PERIOD)
         return Grid(cur, prior, value, base.present.copy(), flags * base.present)
 
     def _members_changed(self, node: GrowthNode, lag: int) -> np.ndarray:
@@ -184,7 +199,8 @@ class Combiner:
         zero = den == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(zero, np.nan, num / np.where(zero, 1, den) * 100)
-        return Grid(num, den, value, present, where(zero & present, Flag.ZERO_DENOMINATOR))
+        partial = ((base.flags & Flag.PARTIAL_PERIOD) != 0).any(axis=0)[None, :]
+        return Grid(num, den, value, present, where(zero & present, Flag.ZERO_DENOMINATOR) | where(partial & present, Flag.PARTIAL_PERIOD))
 
     # -- the tidy frame -----------------------------------------------------------------
     def frame(self, ids: list[str] | None = None) -> pd.DataFrame:
@@ -233,7 +249,8 @@ class Combiner:
 
 
     def _judged_value(self, grid: Grid) -> np.ndarray:
-        """达标 is the plan's judgement on the value; a small denominator keeps its flag and interval."""
+        """达标 is the plan's judgement on the value; a small denominator or a partial period keeps its flag and
+        interval (as judged as the plan asks, and flagged so that nobody reads it as the whole year's)."""
         return np.where(grid.flags & Flag.SMALL_DENOMINATOR, np.nan, grid.value) if self.withhold_small else grid.value
 
     def _node(self, ident: str):

@@ -79,7 +79,7 @@ def test_diagnostics_summary_counts_rows_once_and_names_facilities():
     text = r.diagnostics_summary()
     assert "discharges [implausible_value]: 1 rows in 1 facilities" in text and "in 0 facilities" not in text
     flags = r.to_frame().set_index(["indicator", "facility_id"])["flags"]
-    assert flags[("average_length_of_stay", "F1")] == "implausible_value"      # (400 + 3·3) / 4 = 102.25, flagged
+    assert flags[("average_length_of_stay", "F1")] == "implausible_value;partial_period"      # (400 + 3·3) / 4 = 102.25, flagged
     assert r.to_frame().set_index(["indicator", "facility_id"]).loc[("average_length_of_stay", "F1"), "value"] == 102.25
     assert "implausible_value" not in flags[("surgery_share", "F1")]               # reads no implausible column
 

@@ -130,7 +130,7 @@ def test_cost_growth_year_over_year():
     assert f.loc[("outpatient_drug_cost_per_visit_growth", "F1", "2024"), "value"] == pytest.approx(20.0)
     # the first year and a facility without a prior year: NaN with no_prior_period
     first = f.loc[("inpatient_cost_per_discharge_growth", "F1", "2023")]
-    assert math.isnan(first["value"]) and first["flags"] == "no_prior_period"
+    assert math.isnan(first["value"]) and first["flags"] == "no_prior_period;partial_period"
     f2 = f.loc[("inpatient_cost_per_discharge_growth", "F2", "2024")]
     assert math.isnan(f2["value"]) and "no_prior_period" in f2["flags"]
     null = r.diagnostics[r.diagnostics["check"] == "null_value"]
@@ -224,5 +224,35 @@ def test_a_groups_growth_over_members_not_in_both_years_is_flagged():
                         "total_cost": [1000.0, 1000.0, 5000.0, 800.0, 1000.0]})
     r = qci.compute({"facilities": fac, "discharges": dis}, ["inpatient_cost_per_discharge_growth"], period="year",
                     by=[["county"]]).to_frame().set_index(["county", "period"])
-    assert r.loc[("C1", "2024"), "value"] == pytest.approx(200.0) and r.loc[("C1", "2024"), "flags"] == "members_changed"
-    assert r.loc[("C2", "2024"), "value"] == pytest.approx(25.0) and r.loc[("C2", "2024"), "flags"] == ""
+    assert r.loc[("C1", "2024"), "value"] == pytest.approx(200.0) and r.loc[("C1", "2024"), "flags"] == "members_changed;partial_period"
+    assert r.loc[("C2", "2024"), "value"] == pytest.approx(25.0) and r.loc[("C2", "2024"), "flags"] == "partial_period"
+
+
+def test_a_period_the_data_covers_in_part_is_flagged_partial_period():
+    """Referrals from 2023-01 to 2024-02: 2023 is whole, 2024 holds two months — its 2 referrals are not a year's,
+    nor is its −50 % a year's growth. By month, every month is whole."""
+    fac = facilities()[["facility_id", "level", "facility_type", "ownership"]]
+    ref = pd.DataFrame({"referral_id": [f"R{i}" for i in range(7)], "from_facility_id": "F1", "to_facility_id": "F2",
+                        "direction": "down",
+                        "referral_date": ["2023-01-10", "2023-05-01", "2023-08-01", "2023-11-01", "2023-12-20",
+                                          "2024-01-15", "2024-02-15"]})
+    r = qci.compute({"facilities": fac, "referrals": ref}, ["downward_referrals", "downward_referrals_growth"],
+                    period="year").to_frame().set_index(["indicator", "period"])
+    assert r.loc[("downward_referrals", "2023"), "flags"] == ""
+    assert r.loc[("downward_referrals", "2024"), ["value", "flags"]].tolist() == [2.0, "partial_period"]
+    assert r.loc[("downward_referrals_growth", "2024"), ["value", "flags"]].tolist() == [-60.0, "partial_period"]
+    monthly = qci.compute({"facilities": fac, "referrals": ref}, ["downward_referrals"], period="month").to_frame()
+    assert (monthly["flags"] == "").all()
+
+
+def test_a_ratio_whose_numerator_table_ends_early_is_partial_in_the_months_after():
+    """Stays in June and July, drug lines exported up to June only: July's AUD of 0 is not a number to believe."""
+    dd = pd.DataFrame([{"drug_code": "D1", "generic_name": "注射用头孢曲松钠", "route": "注射", "spec": "1g/支"}])
+    dis = pd.DataFrame({"encounter_id": ["E1", "E2"], "facility_id": "F1", "admit_date": ["2024-06-01", "2024-07-01"],
+                        "discharge_date": ["2024-06-11", "2024-07-11"], "total_cost": 1000.0})
+    do = pd.DataFrame({"encounter_id": ["E1"], "facility_id": "F1", "setting": "inpatient", "order_date": "2024-06-02",
+                       "drug_code": "D1", "quantity": 4.0})
+    r = qci.compute({"facilities": facilities(), "discharges": dis, "drug_orders": do, "drug_dictionary": dd},
+                    ["antibacterial_use_density"], period="month").to_frame().set_index("period")
+    assert r.loc["2024-06", "value"] == pytest.approx(4 * 1 / 2 / 10 * 100) and "partial_period" not in r.loc["2024-06", "flags"]
+    assert r.loc["2024-07", "value"] == 0.0 and "partial_period" in r.loc["2024-07", "flags"].split(";")

@@ -108,7 +108,7 @@ def test_district_plan_share_of_facilities_and_pathway_condition():
     # 甲级病历率 ≥ 95 (二级以上): A 97.5 met, B 100 met (20 records: small denominator, still judged), C 90 not met
     rows = r.frame[(r.frame["indicator"] == "grade_a_record_rate") & (r.frame["grain"] == "unit")].set_index("facility_id")
     assert rows.loc["A", "value"] == pytest.approx(97.5) and rows.loc["A", "met"] == True  # noqa: E712
-    assert rows.loc["B", "flags"] == "small_denominator" and rows.loc["B", "met"] == True  # noqa: E712
+    assert rows.loc["B", "flags"] == "small_denominator;partial_period" and rows.loc["B", "met"] == True  # noqa: E712
     assert rows.loc["C", "met"] == False  # noqa: E712
     # direction-only entries are reported as such
     assert summary_row(r, "autologous_transfusion_share")["status"].startswith("not_computable")
@@ -122,7 +122,7 @@ def test_small_denominators_judged_unless_withheld():
     for r, expected in ((judged, True), (withheld, pd.NA)):
         row = r.frame[(r.frame["indicator"] == "clinical_pathway_completion_rate") & (r.frame["facility_id"] == "B")
                       & (r.frame["grain"] == "unit")].iloc[0]
-        assert row["value"] == pytest.approx(81.25) and row["flags"] == "small_denominator"
+        assert row["value"] == pytest.approx(81.25) and row["flags"] == "small_denominator;partial_period"
         assert (row["met"] is pd.NA) if expected is pd.NA else row["met"] == expected
 
 
@@ -215,7 +215,7 @@ def test_cli_check_withhold_small(tmp_path, capsys):
         assert main(["check", str(data), "--targets", "plan-2024-district", *flag, "--out", str(out)]) == 0
         got = pd.read_csv(out, dtype=str, keep_default_na=False)
         row = got[(got["indicator"] == "clinical_pathway_completion_rate") & (got["facility_id"] == "B")]
-        assert row["met"].tolist() == [expected] and row["flags"].tolist() == ["small_denominator"]
+        assert row["met"].tolist() == [expected] and row["flags"].tolist() == ["small_denominator;partial_period"]
 
 
 def test_a_condition_on_an_absent_facilities_column_is_not_computable():
