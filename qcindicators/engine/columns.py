@@ -113,6 +113,11 @@ def derive_los_days(frame: pd.DataFrame, ledger: Ledger) -> pd.Series:
     if "los_days" not in frame.columns:
         return derived
     given = frame["los_days"].astype("float64")
+    zero = given == 0           # 实际住院天数 0: a same-day stay, which the derivation counts 1 (TABLES.md)
+    if zero.any():
+        ledger.add("discharges", "los_days_zero_as_one", int(zero.sum()),
+                   "实际住院天数为 0（当日出入院），按 1 天计", "los_days 0 (a same-day stay) counted as 1 day, as derived")
+        given = given.where(~zero, 1.0)
     filled = given.isna() & derived.notna()
     if filled.any():
         ledger.add("discharges", "los_days_derived", int(filled.sum()),

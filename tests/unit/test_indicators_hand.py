@@ -256,3 +256,16 @@ def test_a_ratio_whose_numerator_table_ends_early_is_partial_in_the_months_after
                     ["antibacterial_use_density"], period="month").to_frame().set_index("period")
     assert r.loc["2024-06", "value"] == pytest.approx(4 * 1 / 2 / 10 * 100) and "partial_period" not in r.loc["2024-06", "flags"]
     assert r.loc["2024-07", "value"] == 0.0 and "partial_period" in r.loc["2024-07", "flags"].split(";")
+
+
+def test_a_given_length_of_stay_of_zero_counts_one_day_like_a_derived_one():
+    """Two same-day stays (los_days 0 as some exports write it) and two of 6 and 8 days: ALOS (1+1+6+8)/4 = 4,
+    not 14/4 = 3.5; the two are in the ledger."""
+    dis = pd.DataFrame({"encounter_id": ["E1", "E2", "E3", "E4"], "facility_id": "F1",
+                        "admit_date": ["2024-06-01", "2024-06-02", "2024-06-01", "2024-06-01"],
+                        "discharge_date": ["2024-06-01", "2024-06-02", "2024-06-07", "2024-06-09"],
+                        "los_days": [0.0, 0.0, 6.0, 8.0], "total_cost": 1000.0})
+    r = qci.compute({"facilities": facilities(), "discharges": dis}, ["average_length_of_stay"], period="month")
+    assert r.to_frame()["value"].tolist() == [4.0]
+    d = r.diagnostics
+    assert d.loc[d["check"] == "los_days_zero_as_one", "rows"].sum() == 2
