@@ -229,6 +229,9 @@ class Combiner:
         t = group_targets(facility_targets(chosen, self.facilities), self.group_of_fac, self.G)
         met = judge(self._judged_value(grid), t)
         flags = grid.flags | where(t.varies[:, None] & grid.present, Flag.TARGET_VARIES_IN_GROUP)
+        if len(self.groups.columns):
+            blank = self.groups.isna().any(axis=1).to_numpy()
+            flags |= where(blank[:, None] & grid.present, Flag.BLANK_GROUP)
         g, p = np.nonzero(grid.present)
         out = self.groups.iloc[g].reset_index(drop=True)
         out.insert(0, "indicator", ident)

@@ -14,7 +14,8 @@ class Flag(IntFlag):
     ATTRIBUTE_NEEDS_FACILITY_GRAIN = 16
     IMPLAUSIBLE_VALUE = 32
     MEMBERS_CHANGED = 64        # a group's growth over facilities not all present in both periods
-    PARTIAL_PERIOD = 128        # the data covers part of the period only (never judged against a target)
+    PARTIAL_PERIOD = 128        # the data covers part of the period only
+    BLANK_GROUP = 256           # the facilities whose `by` value is blank (a county left empty): not the region row
 
     @property
     def text(self) -> str:

@@ -269,3 +269,15 @@ def test_a_given_length_of_stay_of_zero_counts_one_day_like_a_derived_one():
     assert r.to_frame()["value"].tolist() == [4.0]
     d = r.diagnostics
     assert d.loc[d["check"] == "los_days_zero_as_one", "rows"].sum() == 2
+
+
+def test_the_facilities_without_a_county_are_a_flagged_group_not_a_second_region_row():
+    fac = facilities()[["facility_id", "level", "facility_type", "ownership"]].assign(county=["A", None, "B"])
+    dis = pd.DataFrame({"encounter_id": ["E1", "E2", "E3"], "facility_id": ["F1", "F2", "F3"],
+                        "admit_date": "2024-06-01", "discharge_date": "2024-06-05", "total_cost": [1000.0, 2000.0, 3000.0]})
+    r = qci.compute({"facilities": fac, "discharges": dis}, ["inpatient_cost_per_discharge"], by=[["county"], []],
+                    period="month").to_frame()
+    blank = r[r["flags"].str.contains("blank_group")]
+    assert blank["value"].tolist() == [2000.0] and blank["county"].isna().all()
+    region = r[r["county"].isna() & ~r["flags"].str.contains("blank_group")]
+    assert region["value"].tolist() == [2000.0] and region["denominator"].tolist() == [3]
