@@ -39,11 +39,11 @@ def legend(level: float) -> list[tuple[str, str]]:
         (f"{pct} 置信区间：比例用 Wilson 区间，率（如抗菌药物使用强度）用精确 Poisson 区间；区间越宽，数越不稳定。",
          f"{pct} interval: Wilson for proportions, exact Poisson for rates (e.g. DDDs/100 patient-days); a wide interval is an unstable number."),
         ("标记 small_denominator：分母低于指标规定的最小值，不判定达标；zero_denominator：分母为 0；"
-         "no_prior_period：增幅缺少对比期；members_changed：分组增幅的两期成员机构不同；partial_period：数据只覆盖统计期的一部分；"
+         "no_prior_period：增幅缺少对比期；members_changed：分组增幅的两期成员机构不同；partial_period：数据只覆盖统计期的一部分；null_values：部分应计行的值为空，未计入；"
          "implausible_value：数值超出合理范围，可能是单位错误。",
          "Flags: small_denominator — below the indicator's minimum, not judged; zero_denominator; no_prior_period — "
          "a growth with no comparison period; members_changed — a group's growth over different facilities in the two "
-         "periods; partial_period — the data covers part of the period only; implausible_value — beyond the plausible range, probably a unit error."),
+         "periods; partial_period — the data covers part of the period only; null_values — some values were empty, not counted; implausible_value — beyond the plausible range, probably a unit error."),
         ("漏斗图：每个点是一家机构，横轴为分母；曲线是 95%（虚线）与 99.8%（实线）控制限。落在曲线外的机构"
          "与总体水平的差异不能用随机波动解释，并标出名称。",
          "Funnel plot: one point per facility, denominator on the x-axis; curves are the 95 % (dashed) and 99.8 % (solid) "

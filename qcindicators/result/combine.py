@@ -141,6 +141,7 @@ class Combiner:
         if spec.plausible_max is not None:
             flags |= where(value > spec.plausible_max * (1 + 1e-9), Flag.IMPLAUSIBLE_VALUE)
         flags |= where(self._implausible_rows(node, at_groups), Flag.IMPLAUSIBLE_VALUE)
+        flags |= where(self._role_marks(node, at_groups, Role.NULLS) & present, Flag.NULL_VALUES)
         flags |= where(self._partial_columns(node.numerator + node.denominator)[None, :] & present, Flag.PARTIAL_PERIOD)
         return Grid(num, den, value, present, flags)
 
@@ -158,7 +159,11 @@ class Combiner:
 
     def _implausible_rows(self, node: IndicatorNode, at_groups: bool) -> np.ndarray:
         """Cells whose measures used a row of implausible magnitude (a 400-day stay): flagged implausible_value."""
-        marks = sum((self._window(self.partials.array(k, Role.IMPLAUSIBLE)) for k in node.numerator + node.denominator),
+        return self._role_marks(node, at_groups, Role.IMPLAUSIBLE)
+
+    def _role_marks(self, node: IndicatorNode, at_groups: bool, role: Role) -> np.ndarray:
+        """Cells where any of the node's measures counted rows of `role` (implausible, or a missing value)."""
+        marks = sum((self._window(self.partials.array(k, role)) for k in node.numerator + node.denominator),
                     np.zeros((self.F, self.P)))
         return (self._rollup(marks) if at_groups else marks) > 0
 

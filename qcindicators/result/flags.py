@@ -16,6 +16,7 @@ class Flag(IntFlag):
     MEMBERS_CHANGED = 64        # a group's growth over facilities not all present in both periods
     PARTIAL_PERIOD = 128        # the data covers part of the period only
     BLANK_GROUP = 256           # the facilities whose `by` value is blank (a county left empty): not the region row
+    NULL_VALUES = 512           # rows the measure wanted whose value to sum was missing: not counted, so not a 0
 
     @property
     def text(self) -> str:

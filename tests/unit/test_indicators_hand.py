@@ -281,3 +281,15 @@ def test_the_facilities_without_a_county_are_a_flagged_group_not_a_second_region
     assert blank["value"].tolist() == [2000.0] and blank["county"].isna().all()
     region = r[r["county"].isna() & ~r["flags"].str.contains("blank_group")]
     assert region["value"].tolist() == [2000.0] and region["denominator"].tolist() == [3]
+
+
+def test_a_missing_value_to_sum_flags_the_row_it_would_have_counted_in():
+    """F1 left ic_staff empty: its 0 is not a count of nobody — flagged null_values, and so is county A's row."""
+    t = staffing_tables()
+    t["facility_periods"] = t["facility_periods"].astype({"ic_staff": "float64"})
+    t["facility_periods"].loc[t["facility_periods"]["facility_id"] == "F1", "ic_staff"] = np.nan
+    r = qci.compute(t, ["ic_staff_per_250_beds"], period="year").to_frame().set_index("facility_id")
+    assert r.loc["F1", "value"] == 0.0 and "null_values" in r.loc["F1", "flags"].split(";")
+    assert "null_values" not in r.loc["F3", "flags"]
+    county = qci.compute(t, ["ic_staff_per_250_beds"], by=["county"], period="year").to_frame().set_index("county")
+    assert "null_values" in county.loc["A", "flags"] and "null_values" not in county.loc["B", "flags"]
