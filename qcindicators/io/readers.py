@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..schemas.contract import TABLES
@@ -140,6 +141,7 @@ class FileSource:
         if frame.columns.size == 0:
             raise InputDataError(f"文件没有表头 / file has no header row: {self.path}")
         _refuse_duplicate_headers(self.path, header)
+        _refuse_total_rows(self.path, frame)
         return frame
 
     def _read_csv(self) -> pd.DataFrame:
@@ -183,6 +185,22 @@ def _undecodable_line(path: Path, encoding: str) -> int:
         return 0
     except UnicodeDecodeError as err:
         return data.count(b"\n", 0, err.start) + 1
+
+
+TOTAL_WORDS = ("合计", "总计", "小计", "合 计", "总 计", "小 计")
+
+
+def _refuse_total_rows(path: Path, frame: pd.DataFrame) -> None:
+    """A 合计/总计 row under a spreadsheet's data would be counted as one more stay or visit: refused, by row."""
+    total = np.zeros(len(frame), bool)
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            total |= column.str.strip().isin(TOTAL_WORDS).to_numpy(dtype=bool)
+    if total.any():
+        rows = (np.flatnonzero(total) + 1).tolist()
+        raise InputDataError(f"{path.name}: 第 {rows[:5]} 行是合计/小计行，会被当作一条记录计入；请删去 / data row(s) "
+                             f"{rows[:5]} are total rows (合计/总计/小计): they would count as records — remove them")
 
 
 def _refuse_duplicate_headers(path: Path, header: list) -> None:

@@ -174,3 +174,15 @@ def test_a_title_row_above_the_header_is_named_as_such(tmp_path):
         _stays(["E1"], "2024-06-01", [1000.0]).to_excel(w, index=False, startrow=1)
     with pytest.raises(InputDataError, match="title row above the header"):
         qci.read_tables(tmp_path).load("discharges")
+
+
+def test_a_total_row_under_the_data_is_refused_not_counted(tmp_path):
+    _facility(tmp_path)
+    stays = _stays(["E1", "E2", "合计"], "2024-06-01", [1000.0, 3000.0, 4000.0])
+    stays.to_csv(tmp_path / "discharges.csv", index=False)
+    with pytest.raises(InputDataError, match=r"\[3\] are total rows"):
+        qci.read_tables(tmp_path).load("discharges")
+    stays.iloc[:2].to_excel(tmp_path / "ok.xlsx", index=False)       # the same data without it reads
+    (tmp_path / "discharges.csv").unlink()
+    (tmp_path / "ok.xlsx").rename(tmp_path / "discharges.xlsx")
+    assert len(qci.read_tables(tmp_path).load("discharges")) == 2
