@@ -176,7 +176,7 @@ class Combiner:
             value = np.where(zero | np.isnan(prior), np.nan, (cur - prior) / np.where(zero, 1, prior) * 100)
         flags = where(~prior_present | np.isnan(prior) & ~zero, Flag.NO_PRIOR_PERIOD) | where(zero, Flag.ZERO_DENOMINATOR)
         if at_groups and not self.facility_grain:
-            flags |= where(self._members_changed(node, lag), Flag.MEMBERS_CHANGED)
+            flags |= where(self._members_changed(node, lag) & prior_present, Flag.MEMBERS_CHANGED)
         partial = (base.flags & Flag.PARTIAL_PERIOD) != 0          # this period's or the one compared with
         flags |= where(partial | _lagged(partial, lag, False), Flag.PARTIAL_PERIOD)
         return Grid(cur, prior, value, base.present.copy(), flags * base.present)
