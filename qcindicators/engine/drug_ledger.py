@@ -20,6 +20,10 @@ CHECKS = {
                            "drug_code not in the drug dictionary: cannot tell whether it is an antibacterial"),
     "implausible_line_ddd": ("单条超过 100 DDD，可能是单位错误（如按盒计数）",
                              "a single line above 100 DDDs: probably a unit error (packs counted as units?)"),
+    # the use rates test lines, not a stay's net (docs/antibacterial.md, known limitation): say where it can matter
+    "antibacterial_return_lines": ("抗菌药物退药明细：DDD 与金额已冲抵，但使用率按发药明细计人，全部退药的住院仍计为使用者",
+                                   "antibacterial returns: netted in DDDs and amounts, but the use rates count a stay "
+                                   "by its dispensed lines, so a stay whose antibacterials were all returned still counts"),
 }
 
 
@@ -48,7 +52,8 @@ class DrugLineLedger:
         problems = lookup.problems
         problem = lookup.problem[attrs["row"]]
         unmapped = attrs["row"] < 0
-        masks = {"unmapped_drug_code": unmapped, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100}
+        masks = {"unmapped_drug_code": unmapped, "implausible_line_ddd": np.abs(attrs["ddd_count"]) > 100,
+                 "antibacterial_return_lines": np.asarray(attrs["is_antibacterial"], dtype=bool) & (qty < 0)}
         for k in np.unique(problem[problem >= 0]):
             masks[f"antibacterial_without_ddd:{problems[k]}"] = problem == k
         for check, mask in masks.items():

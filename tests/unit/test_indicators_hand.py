@@ -293,3 +293,20 @@ def test_a_missing_value_to_sum_flags_the_row_it_would_have_counted_in():
     assert "null_values" not in r.loc["F3", "flags"]
     county = qci.compute(t, ["ic_staff_per_250_beds"], by=["county"], period="year").to_frame().set_index("county")
     assert "null_values" in county.loc["A", "flags"] and "null_values" not in county.loc["B", "flags"]
+
+
+def test_an_antibacterial_returned_in_full_is_netted_in_ddds_and_named_in_the_ledger():
+    """E1: 2 vials dispensed, 2 returned. AUD nets them (0 DDD); the use rate still counts E1 by its dispensed line
+    (the known limitation in docs/antibacterial.md), and the ledger says where returns were."""
+    dd = pd.DataFrame([{"drug_code": "D1", "generic_name": "注射用头孢曲松钠", "route": "注射", "spec": "1g/支"}])
+    dis = pd.DataFrame({"encounter_id": ["E1", "E2"], "facility_id": "F1", "admit_date": "2024-06-01",
+                        "discharge_date": "2024-06-11", "total_cost": 1000.0})
+    do = pd.DataFrame({"encounter_id": ["E1", "E1"], "facility_id": "F1", "setting": "inpatient",
+                       "order_date": "2024-06-02", "drug_code": "D1", "quantity": [2.0, -2.0]})
+    r = qci.compute({"facilities": facilities(), "discharges": dis, "drug_orders": do, "drug_dictionary": dd},
+                    ["antibacterial_use_density", "inpatient_antibacterial_use_rate"], period="month")
+    f = r.to_frame().set_index("indicator")
+    assert f.loc["antibacterial_use_density", "numerator"] == 0.0
+    assert f.loc["inpatient_antibacterial_use_rate", "numerator"] == 1.0
+    d = r.diagnostics
+    assert d.loc[d["check"] == "antibacterial_return_lines", "rows"].sum() == 1
